@@ -1,0 +1,31 @@
+/**
+ * The engine's only source of time. `Date.now` and raw `setTimeout` stay out of the engine so
+ * tests can drive days of durable timers with a manual clock and no real sleeps.
+ */
+
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Calls `callback` once, `delayMs` from now (clamped to >= 0). */
+  setTimer(delayMs: number, callback: () => void): TimerHandle;
+}
+
+/** Wall-clock time and real timers. Long delays are chained so they never overflow setTimeout. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer(delayMs, callback) {
+    const MAX_TIMEOUT = 2_147_483_647;
+    let handle: ReturnType<typeof setTimeout>;
+    const deadline = Date.now() + Math.max(0, delayMs);
+    const arm = (): void => {
+      const remaining = deadline - Date.now();
+      handle = setTimeout(remaining > MAX_TIMEOUT ? arm : callback, Math.min(Math.max(0, remaining), MAX_TIMEOUT));
+    };
+    arm();
+    return { cancel: () => clearTimeout(handle) };
+  },
+};

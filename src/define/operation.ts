@@ -1,0 +1,61 @@
+/**
+ * Durable operations as values. `ctx.run(...)`, `ctx.sleep(...)` and friends return an
+ * `Operation`: an iterable that yields one command to the engine and returns what the engine
+ * sends back. Workflow code consumes it with `yield*`, which is what makes a step durable —
+ * and why calling `ctx.run()` without `yield*` does nothing at all.
+ */
+import type { ResolvedRetryPolicy } from '../core/retry-policy.ts';
+import type { ActivityDefinition } from './activity.ts';
+
+export interface ActivityCommand {
+  kind: 'activity';
+  name: string;
+  input: unknown;
+  retry: ResolvedRetryPolicy;
+  timeoutMs: number | undefined;
+  /** The definition that runs it in-process (not part of the journal). */
+  definition: ActivityDefinition<never, unknown>;
+}
+export interface SleepCommand {
+  kind: 'sleep';
+  ms: number;
+}
+export interface SignalCommand {
+  kind: 'signal';
+  name: string;
+  timeoutMs: number | undefined;
+}
+export type LeafCommand = ActivityCommand | SleepCommand | SignalCommand;
+
+export interface CompositeCommand {
+  kind: 'all' | 'race';
+  children: LeafCommand[];
+}
+export type Command = LeafCommand | CompositeCommand;
+
+export function isComposite(command: Command): command is CompositeCommand {
+  return command.kind === 'all' || command.kind === 'race';
+}
+
+const OPERATION = Symbol.for('weft.operation');
+
+/** One durable step; use it with `yield*` inside a workflow. */
+export class Operation<T> implements Iterable<Command, T, unknown> {
+  readonly [OPERATION] = true;
+  constructor(readonly command: Command) {}
+
+  *[Symbol.iterator](): Generator<Command, T, unknown> {
+    return (yield this.command) as T;
+  }
+}
+
+export function isCommand(value: unknown): value is Command {
+  if (typeof value !== 'object' || value === null) return false;
+  const kind = (value as { kind?: unknown }).kind;
+  return kind === 'activity' || kind === 'sleep' || kind === 'signal' || kind === 'all' || kind === 'race';
+}
+
+/** The results of a tuple of operations, element by element. */
+export type OperationResults<T extends readonly Operation<unknown>[]> = {
+  -readonly [K in keyof T]: T[K] extends Operation<infer R> ? R : never;
+};

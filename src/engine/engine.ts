@@ -1,0 +1,489 @@
+/**
+ * The Engine: registers workflow definitions, starts and recovers runs, routes signals,
+ * timers and cancellation to the run executors, and dispatches events.
+ *
+ * Every method that reports success does so after storage committed the change. The engine
+ * keeps the executors of unfinished runs in memory; storage is the source of truth, so a new
+ * engine over the same storage picks every run up again through `recoverAll()`.
+ */
+import { systemClock, type Clock } from '../core/clock.ts';
+import { createCodec, DEFAULT_MAX_PAYLOAD_BYTES, type Codec } from '../core/codec.ts';
+import { parseDuration, type Duration } from '../core/duration.ts';
+import {
+  EngineClosedError,
+  InvalidArgumentError,
+  UnregisteredWorkflowTypesError,
+  WorkflowAlreadyExistsError,
+  WorkflowAlreadyRegisteredError,
+  WorkflowCancelledError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowNotRunningError,
+  WorkflowTimedOutError,
+  WorkflowTypeNotRegisteredError,
+  type FailureCategory,
+  type SerializedError,
+} from '../core/errors.ts';
+import { systemRandom, type RandomSource } from '../core/random.ts';
+import { signalName, type SignalRef } from '../define/signal.ts';
+import type { AnyWorkflowDefinition, WorkflowInput, WorkflowOutput } from '../define/workflow.ts';
+import {
+  isFinished,
+  RunStatus,
+  StorageConflictError,
+  UNFINISHED_STATUSES,
+  type Mutation,
+  type RunRecord,
+  type Storage,
+} from '../storage/storage.ts';
+import { EngineEvent, type EngineEventType } from './engine-events.ts';
+import { DEADLINE_TIMER, RunExecutor, type ExecutorHost } from './run-executor.ts';
+import { TimerService } from './timer-service.ts';
+
+/** Longest accepted workflow id or idempotency key, in characters. */
+export const MAX_ID_LENGTH = 256;
+
+export interface EngineOptions {
+  storage: Storage;
+  /** Time source; tests pass a manual clock. */
+  clock?: Clock;
+  random?: RandomSource;
+  /** Upper bound of one encoded input, result or payload. Default 2 MiB. */
+  maxPayloadBytes?: number;
+  /** How long `close()` lets in-flight activities finish before aborting them. Default '10s'. */
+  shutdownGracePeriod?: Duration;
+}
+
+export interface EngineCreateOptions extends EngineOptions {
+  workflows?: Record<string, AnyWorkflowDefinition> | readonly AnyWorkflowDefinition[];
+  /** Resume unfinished runs found in storage. Default true. */
+  recover?: boolean;
+}
+
+export interface StartOptions {
+  /** The run's id; generated when omitted. A taken id fails with `workflow_already_exists`. */
+  id?: string;
+  /** A second start with the same key returns the first run instead of creating another. */
+  idempotencyKey?: string;
+  /** The run ends as `timed_out` when it has not finished this long after it started. */
+  executionTimeout?: Duration;
+}
+
+export interface WorkflowHandle<O = unknown> {
+  readonly id: string;
+  /** Resolves with the run's result; rejects with `WorkflowFailedError`, `WorkflowCancelledError` or `WorkflowTimedOutError`. */
+  result(): Promise<O>;
+}
+
+export interface WorkflowState {
+  id: string;
+  type: string;
+  version: string | null;
+  status: RunStatus;
+  input: unknown;
+  /** Set when completed. */
+  result?: unknown;
+  /** Set when failed, cancelled or timed out. */
+  error?: SerializedError;
+  failureCategory?: FailureCategory;
+  idempotencyKey: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  deadline: Date | null;
+}
+
+/**
+ * A durable workflow engine over one storage.
+ *
+ * @example
+ * await using engine = await Engine.create({ storage: new MemoryStorage(), workflows: { order } });
+ * const handle = await engine.start('order', { amount: 10 });
+ * console.log(await handle.result());
+ */
+export class Engine extends EventTarget implements AsyncDisposable {
+  readonly #storage: Storage;
+  readonly #clock: Clock;
+  readonly #random: RandomSource;
+  readonly #codec: Codec;
+  readonly #graceMs: number;
+  readonly #timers: TimerService;
+  readonly #definitions = new Map<string, AnyWorkflowDefinition>();
+  readonly #executors = new Map<string, RunExecutor>();
+  readonly #waiters = new Map<string, PromiseWithResolvers<RunRecord>[]>();
+  readonly #startsByKey = new Map<string, Promise<string>>();
+  readonly #inflightCommits = new Set<Promise<void>>();
+  readonly #host: ExecutorHost;
+  #sequence = 0;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: EngineOptions) {
+    super();
+    if (options?.storage === undefined) throw new InvalidArgumentError('new Engine({ storage }) needs a storage');
+    this.#storage = options.storage;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? systemRandom;
+    this.#codec = createCodec(options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    this.#graceMs = parseDuration(options.shutdownGracePeriod ?? '10s');
+    this.#timers = new TimerService(this.#clock, (runId, key) => this.#executors.get(runId)?.onTimer(key));
+    this.#host = this.#createHost();
+  }
+
+  /** Creates an engine, registers `workflows` and (unless `recover: false`) resumes unfinished runs. */
+  static async create(options: EngineCreateOptions): Promise<Engine> {
+    const engine = new Engine(options);
+    try {
+      const workflows = options.workflows ?? [];
+      for (const definition of Array.isArray(workflows) ? workflows : Object.values(workflows)) {
+        engine.register(definition as AnyWorkflowDefinition);
+      }
+      if (options.recover ?? true) await engine.recoverAll();
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
+    return engine;
+  }
+
+  /** Registers a workflow definition. Another definition under the same name is an error. */
+  register(definition: AnyWorkflowDefinition): this {
+    if (definition?.kind !== 'workflow') throw new InvalidArgumentError('register() needs a workflow() definition');
+    const existing = this.#definitions.get(definition.name);
+    if (existing !== undefined && existing !== definition) throw new WorkflowAlreadyRegisteredError(definition.name);
+    this.#definitions.set(definition.name, definition);
+    return this;
+  }
+
+  /**
+   * Resumes every unfinished run in storage. Fails before resuming anything when runs of
+   * unregistered types exist, naming the types.
+   */
+  async recoverAll(): Promise<{ recovered: number }> {
+    this.#assertOpen();
+    const runs = await this.#storage.listRunsByStatus(UNFINISHED_STATUSES);
+    const unknown = [...new Set(runs.filter((r) => !this.#definitions.has(r.type)).map((r) => r.type))];
+    if (unknown.length > 0) {
+      throw new UnregisteredWorkflowTypesError(unknown.sort(), runs.filter((r) => unknown.includes(r.type)).length);
+    }
+    const recovered: RunExecutor[] = [];
+    for (const run of runs) {
+      if (this.#executors.has(run.id)) continue;
+      const executor = new RunExecutor(
+        this.#host,
+        this.#definitions.get(run.type)!,
+        run,
+        await this.#storage.getJournal(run.id),
+      );
+      this.#executors.set(run.id, executor);
+      recovered.push(executor);
+    }
+    const fresh = new Set(recovered.map((e) => e.id));
+    for (const timer of await this.#storage.listTimers()) {
+      if (!fresh.has(timer.runId)) continue;
+      this.#executors.get(timer.runId)!.adoptTimer(timer.key);
+      this.#timers.schedule(timer.runId, timer.key, timer.fireAt);
+    }
+    for (const executor of recovered) executor.start();
+    return { recovered: recovered.length };
+  }
+
+  /** Starts a run of a registered workflow type; resolves once the run is durably created. */
+  async start<W extends AnyWorkflowDefinition>(
+    workflow: W,
+    input: WorkflowInput<W>,
+    options?: StartOptions,
+  ): Promise<WorkflowHandle<WorkflowOutput<W>>>;
+  async start<O = unknown>(type: string, input: unknown, options?: StartOptions): Promise<WorkflowHandle<O>>;
+  async start(
+    workflow: string | AnyWorkflowDefinition,
+    input: unknown,
+    options: StartOptions = {},
+  ): Promise<WorkflowHandle> {
+    this.#assertOpen();
+    const type = typeof workflow === 'string' ? workflow : workflow?.name;
+    const definition = typeof type === 'string' ? this.#definitions.get(type) : undefined;
+    if (definition === undefined) throw new WorkflowTypeNotRegisteredError([String(type)]);
+    const id = options.id ?? this.#random.uuid();
+    checkKey(id, 'id');
+    if (options.idempotencyKey !== undefined) checkKey(options.idempotencyKey, 'idempotencyKey');
+    const timeoutMs = options.executionTimeout === undefined ? undefined : parseDuration(options.executionTimeout);
+    const inputBytes = this.#codec.encode(input, 'workflow input');
+
+    const key = options.idempotencyKey;
+    if (key === undefined) return this.handle(await this.#create(definition, id, inputBytes, null, timeoutMs));
+    // Starts with one key are serialized so two concurrent calls cannot both create a run.
+    const previous = this.#startsByKey.get(key);
+    const attempt = (previous ?? Promise.resolve(''))
+      .catch(() => '')
+      .then(async () => {
+        const existing = await this.#storage.findRunByIdempotencyKey(key);
+        if (existing !== undefined) return existing.id;
+        try {
+          return await this.#create(definition, id, inputBytes, key, timeoutMs);
+        } catch (error) {
+          if (!(error instanceof StorageConflictError)) throw error;
+          const winner = await this.#storage.findRunByIdempotencyKey(key);
+          if (winner === undefined) throw error;
+          return winner.id;
+        }
+      });
+    this.#startsByKey.set(key, attempt);
+    try {
+      return this.handle(await attempt);
+    } finally {
+      if (this.#startsByKey.get(key) === attempt) this.#startsByKey.delete(key);
+    }
+  }
+
+  async #create(
+    definition: AnyWorkflowDefinition,
+    id: string,
+    input: Uint8Array,
+    idempotencyKey: string | null,
+    timeoutMs: number | undefined,
+  ): Promise<string> {
+    if (this.#executors.has(id)) throw new WorkflowAlreadyExistsError(id);
+    const now = this.#clock.now();
+    const run: RunRecord = {
+      id,
+      type: definition.name,
+      version: definition.version,
+      status: RunStatus.running,
+      input,
+      result: null,
+      error: null,
+      failureCategory: null,
+      idempotencyKey,
+      createdAt: now,
+      updatedAt: now,
+      deadline: timeoutMs === undefined ? null : now + timeoutMs,
+    };
+    const mutations: Mutation[] = [{ op: 'createRun', run }];
+    if (run.deadline !== null) {
+      mutations.push({ op: 'putTimer', timer: { runId: id, key: DEADLINE_TIMER, fireAt: run.deadline } });
+    }
+    await this.#host.commit(mutations);
+    const executor = new RunExecutor(this.#host, definition, { ...run }, []);
+    this.#executors.set(id, executor);
+    if (run.deadline !== null) {
+      executor.adoptTimer(DEADLINE_TIMER);
+      this.#timers.schedule(id, DEADLINE_TIMER, run.deadline);
+    }
+    this.#emit('workflow:started', id, { type: run.type });
+    executor.start();
+    return id;
+  }
+
+  /** A handle to an existing run (not checked until used). */
+  handle<O = unknown>(id: string): WorkflowHandle<O> {
+    return { id, result: () => this.#result(id) as Promise<O> };
+  }
+
+  /** The run's current state, or `undefined` when no run has that id. */
+  async get(id: string): Promise<WorkflowState | undefined> {
+    const record = await this.#storage.getRun(id);
+    return record === undefined ? undefined : this.#toState(record);
+  }
+
+  /** Sends a signal; resolves once it is durably in the run's inbox (or consumed by a waiting step). */
+  async signal<T>(id: string, signal: SignalRef<T>, payload?: T): Promise<void> {
+    this.#assertOpen();
+    const name = signalName(signal);
+    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('signal needs a non-empty name');
+    const bytes = this.#codec.encode(payload, `payload of signal '${name}'`);
+    const executor = this.#executors.get(id);
+    if (executor !== undefined) {
+      await executor.deliverSignal(name, bytes);
+    } else {
+      await this.#requireUnfinished(id);
+      await this.#host.commit([
+        { op: 'enqueueSignal', message: { runId: id, name, payload: bytes, createdAt: this.#clock.now() } },
+      ]);
+    }
+    this.#emit('signal:received', id, { signal: name });
+  }
+
+  /**
+   * Cancels a run: status `cancelled`, running activities see their signal abort, timers and
+   * waits are dropped, `result()` rejects with `WorkflowCancelledError`.
+   */
+  async cancel(id: string): Promise<void> {
+    this.#assertOpen();
+    const executor = this.#executors.get(id);
+    if (executor !== undefined) return executor.terminate('cancelled');
+    await this.#requireUnfinished(id);
+    const error = new WorkflowCancelledError(id);
+    const patch = {
+      status: RunStatus.cancelled,
+      error: { name: error.name, message: error.message, code: error.code },
+    };
+    await this.#host.commit([
+      { op: 'updateRun', id, patch: { ...patch, updatedAt: this.#clock.now() } },
+      { op: 'deleteRunTimers', runId: id },
+    ]);
+    this.#settleWaiters(id);
+    this.#emit('workflow:cancelled', id);
+  }
+
+  /** Removes a run and everything stored about it, cancelling it first if it is unfinished. */
+  async delete(id: string): Promise<void> {
+    this.#assertOpen();
+    const executor = this.#executors.get(id);
+    if (executor !== undefined) await executor.terminate('cancelled');
+    else if ((await this.#storage.getRun(id)) === undefined) throw new WorkflowNotFoundError(id);
+    await this.#host.commit([{ op: 'deleteRun', id }]);
+  }
+
+  /**
+   * Stops timers and new work, lets in-flight activities finish (up to `shutdownGracePeriod`),
+   * then waits for every in-flight commit. Does not close the storage it was given.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#shutdown();
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#closing = true;
+    this.#timers.stop();
+    const executors = [...this.#executors.values()];
+    const grace = Promise.withResolvers<void>();
+    const timer = this.#clock.setTimer(this.#graceMs, grace.resolve);
+    await Promise.race([Promise.all(executors.map((e) => e.idle())), grace.promise]);
+    timer.cancel();
+    for (const executor of executors) executor.halt(new EngineClosedError());
+    await Promise.all(executors.map((e) => e.done));
+    while (this.#inflightCommits.size > 0) await Promise.allSettled([...this.#inflightCommits]);
+    this.#executors.clear();
+    for (const waiters of this.#waiters.values()) for (const w of waiters) w.reject(new EngineClosedError());
+    this.#waiters.clear();
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  #createHost(): ExecutorHost {
+    return {
+      storage: this.#storage,
+      codec: this.#codec,
+      clock: this.#clock,
+      random: this.#random,
+      timers: this.#timers,
+      isClosing: () => this.#closing,
+      commit: (mutations) => {
+        const committed = this.#storage.commit(mutations);
+        this.#inflightCommits.add(committed);
+        const forget = (): void => void this.#inflightCommits.delete(committed);
+        committed.then(forget, forget);
+        return committed;
+      },
+      emit: (type, workflowId, data) => this.#emit(type, workflowId, data),
+      finished: (executor) => {
+        this.#executors.delete(executor.id);
+        this.#settleWaiters(executor.id, executor.run);
+      },
+      fault: (executor, error) => {
+        this.#executors.delete(executor.id);
+        for (const waiter of this.#waiters.get(executor.id) ?? []) waiter.reject(error);
+        this.#waiters.delete(executor.id);
+        this.#emit('engine:error', executor.id, { error });
+      },
+    };
+  }
+
+  async #result(id: string): Promise<unknown> {
+    let record: RunRecord | undefined = this.#executors.get(id)?.run;
+    if (record === undefined) {
+      record = await this.#storage.getRun(id);
+      if (record === undefined) throw new WorkflowNotFoundError(id);
+    }
+    if (!isFinished(record.status)) {
+      if (this.#closing) throw new EngineClosedError();
+      const waiter = Promise.withResolvers<RunRecord>();
+      let waiters = this.#waiters.get(id);
+      if (waiters === undefined) this.#waiters.set(id, (waiters = []));
+      waiters.push(waiter);
+      record = await waiter.promise;
+    }
+    return this.#outcome(record);
+  }
+
+  #outcome(record: RunRecord): unknown {
+    switch (record.status) {
+      case RunStatus.completed:
+        return record.result === null ? undefined : this.#codec.decode(record.result);
+      case RunStatus.cancelled:
+        throw new WorkflowCancelledError(record.id);
+      case RunStatus.timedOut:
+        throw new WorkflowTimedOutError(record.id);
+      default:
+        throw new WorkflowFailedError(
+          record.id,
+          record.failureCategory ?? 'internal',
+          record.error ?? { name: 'Error', message: 'unknown failure' },
+        );
+    }
+  }
+
+  #settleWaiters(id: string, record?: RunRecord): void {
+    const waiters = this.#waiters.get(id);
+    if (waiters === undefined) return;
+    this.#waiters.delete(id);
+    const settled = record ?? this.#storage.getRun(id);
+    for (const waiter of waiters) {
+      Promise.resolve(settled).then(
+        (r) => (r === undefined ? waiter.reject(new WorkflowNotFoundError(id)) : waiter.resolve(r)),
+        waiter.reject,
+      );
+    }
+  }
+
+  async #requireUnfinished(id: string): Promise<RunRecord> {
+    const record = await this.#storage.getRun(id);
+    if (record === undefined) throw new WorkflowNotFoundError(id);
+    if (isFinished(record.status)) throw new WorkflowNotRunningError(id, record.status);
+    return record;
+  }
+
+  #toState(record: RunRecord): WorkflowState {
+    const state: WorkflowState = {
+      id: record.id,
+      type: record.type,
+      version: record.version,
+      status: record.status,
+      input: this.#codec.decode(record.input),
+      idempotencyKey: record.idempotencyKey,
+      createdAt: new Date(record.createdAt),
+      updatedAt: new Date(record.updatedAt),
+      deadline: record.deadline === null ? null : new Date(record.deadline),
+    };
+    if (record.status === RunStatus.completed && record.result !== null)
+      state.result = this.#codec.decode(record.result);
+    if (record.error !== null) state.error = record.error;
+    if (record.failureCategory !== null) state.failureCategory = record.failureCategory;
+    return state;
+  }
+
+  #emit(type: EngineEventType, workflowId: string | undefined, data?: Record<string, unknown>): void {
+    const event = new EngineEvent(type, {
+      workflowId,
+      timestamp: this.#clock.now(),
+      sequence: ++this.#sequence,
+      ...(data === undefined ? {} : { data }),
+    });
+    this.dispatchEvent(event);
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) throw new EngineClosedError();
+  }
+}
+
+function checkKey(value: unknown, what: string): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
+    throw new InvalidArgumentError(`${what} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  }
+}

@@ -1,0 +1,704 @@
+/**
+ * Drives one run: advances its generator, answers each durable operation from the journal
+ * when it is recorded (replay) or performs it live and journals the outcome before the
+ * workflow sees it. This is where "never run a completed step twice" is kept.
+ *
+ * Traps this file avoids:
+ * - A step is settled synchronously (flag set before any await), so a timer and a signal
+ *   racing for the same wait cannot both win.
+ * - Signal delivery and the inbox check of a new wait share one lock, so a signal arriving
+ *   while a wait reads the inbox is neither lost nor delivered out of order.
+ * - Nondeterminism is not thrown into workflow code (it could be caught); it fails the run.
+ */
+import type { Clock } from '../core/clock.ts';
+import type { Codec } from '../core/codec.ts';
+import {
+  ActivityFailedError,
+  deserializeError,
+  FailureCategory,
+  NondeterminismError,
+  serializeError,
+  WorkflowCancelledError,
+  WorkflowTimedOutError,
+  type SerializedError,
+} from '../core/errors.ts';
+import type { RandomSource } from '../core/random.ts';
+import { isCommand, isComposite, type Command, type CompositeCommand, type LeafCommand } from '../define/operation.ts';
+import type { AnyWorkflowDefinition } from '../define/workflow.ts';
+import { RunStatus, type JournalEntry, type Mutation, type RunRecord, type Storage } from '../storage/storage.ts';
+import { runActivity } from './activity-runner.ts';
+import type { EngineEventType } from './engine-events.ts';
+import type { TimerService } from './timer-service.ts';
+import { createWorkflowContext, type ContextHost } from './workflow-context.ts';
+
+type ContextServices = ContextHost['services'];
+
+export interface ExecutorHost {
+  readonly storage: Storage;
+  readonly codec: Codec;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly timers: TimerService;
+  /** True once the engine is closing: finish in-flight work, start nothing new. */
+  isClosing(): boolean;
+  commit(mutations: Mutation[]): Promise<void>;
+  emit(type: EngineEventType, workflowId: string, data?: Record<string, unknown>): void;
+  /** The run reached a terminal status (committed). */
+  finished(executor: RunExecutor): void;
+  /** Storage failed under this run; it stays as last committed. */
+  fault(executor: RunExecutor, error: unknown): void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Ends the drive loop without touching storage (cancelled, timed out, closing, faulted). */
+class Stop extends Error {}
+
+interface LiveStep {
+  seq: number;
+  command: LeafCommand;
+  settled: boolean;
+  /** Frees in-memory resources of an abandoned step and returns the rows to delete. */
+  abandon: () => Mutation[];
+}
+
+/** Records a step's outcome; resolves once committed. */
+type SettleFn = (entry: JournalEntry, mutations: Mutation[]) => Promise<void>;
+
+export const DEADLINE_TIMER = 'deadline';
+const stepTimerKey = (seq: number): string => `step:${seq}`;
+
+export class RunExecutor {
+  readonly run: RunRecord;
+  readonly definition: AnyWorkflowDefinition;
+  readonly #host: ExecutorHost;
+  readonly #journal: Map<number, JournalEntry>;
+  readonly #abort = new AbortController();
+  readonly #live = new Map<number, LiveStep>();
+  /** Waiting signal steps by signal name, oldest first. */
+  readonly #signalWaits = new Map<
+    string,
+    { seq: number; deliver: (entry: JournalEntry, mutations: Mutation[]) => Promise<void> | undefined }[]
+  >();
+  #signalLock: Promise<unknown> = Promise.resolve();
+  /** Recorded values (now/random/uuid) not yet committed; they go with the run's next commit. */
+  #pending: Mutation[] = [];
+  #nextSeq = 0;
+  #activitiesInFlight = 0;
+  #stopped = false;
+  #timerKeys = new Set<string>();
+  /** True while a composite starts its children: status is decided once all have started. */
+  #composing = false;
+  #idle: PromiseWithResolvers<void> | undefined;
+  readonly #done = Promise.withResolvers<void>();
+
+  constructor(host: ExecutorHost, definition: AnyWorkflowDefinition, run: RunRecord, journal: JournalEntry[]) {
+    this.#host = host;
+    this.definition = definition;
+    this.run = run;
+    this.#journal = new Map(journal.map((entry) => [entry.seq, entry]));
+  }
+
+  get id(): string {
+    return this.run.id;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Time, randomness and checks the workflow context draws on. */
+  get services(): ContextServices {
+    const host = this.#host;
+    return (this.#services ??= {
+      now: () => host.clock.now(),
+      random: () => host.random.random(),
+      uuid: () => host.random.uuid(),
+      validateActivityInput: (value, activity) => void host.codec.encode(value, `input of activity '${activity}'`),
+    });
+  }
+
+  #services: ContextServices | undefined;
+
+  get activitiesInFlight(): number {
+    return this.#activitiesInFlight;
+  }
+
+  /** Resolves when the drive loop has ended for any reason. */
+  get done(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  /** Tells the executor which timer rows of its run exist (at recovery). */
+  adoptTimer(key: string): void {
+    this.#timerKeys.add(key);
+  }
+
+  start(): void {
+    this.#drive().then(
+      () => this.#done.resolve(),
+      (error: unknown) => {
+        this.#stopped = true;
+        this.#abort.abort(error);
+        this.#host.fault(this, error);
+        this.#done.resolve();
+      },
+    );
+  }
+
+  // ---- the drive loop -------------------------------------------------------------------------
+
+  async #drive(): Promise<void> {
+    let generator: AsyncGenerator<unknown, unknown, unknown>;
+    try {
+      const input = this.#host.codec.decode(this.run.input);
+      generator = this.definition.execute(createWorkflowContext(this), input);
+    } catch (error) {
+      return this.#fail(error);
+    }
+    let feed: Outcome = { ok: true, value: undefined };
+    for (;;) {
+      let step: IteratorResult<unknown, unknown>;
+      try {
+        step = feed.ok ? await generator.next(feed.value) : await generator.throw(feed.error);
+      } catch (error) {
+        if (this.#stopped) return;
+        return this.#fail(error);
+      }
+      if (this.#stopped) return;
+      if (step.done) return this.#complete(step.value);
+      if (!isCommand(step.value)) {
+        return this.#fail(
+          new TypeError(
+            `Workflow '${this.run.type}' yielded a value that is not a durable operation; use yield* ctx.run(...), yield* ctx.sleep(...) and the like`,
+          ),
+        );
+      }
+      try {
+        feed = await this.#perform(step.value);
+      } catch (error) {
+        if (error instanceof Stop) return;
+        if (error instanceof NondeterminismError) return this.#fail(error, FailureCategory.nondeterminism);
+        throw error;
+      }
+      if (this.#stopped || this.#host.isClosing()) return;
+    }
+  }
+
+  async #complete(value: unknown): Promise<void> {
+    let result: Uint8Array;
+    try {
+      result = this.#host.codec.encode(value, `result of workflow '${this.run.type}'`);
+    } catch (error) {
+      return this.#fail(error);
+    }
+    await this.#finish({ status: RunStatus.completed, result, error: null, failureCategory: null });
+    this.#host.emit('workflow:completed', this.id);
+  }
+
+  async #fail(error: unknown, category?: FailureCategory): Promise<void> {
+    const failureCategory =
+      category ?? (error instanceof ActivityFailedError ? FailureCategory.activity : FailureCategory.workflow);
+    const serialized = serializeError(error);
+    await this.#finish({ status: RunStatus.failed, result: null, error: serialized, failureCategory });
+    this.#host.emit('workflow:failed', this.id, { failureCategory, error: serialized });
+  }
+
+  async #finish(patch: Pick<RunRecord, 'status' | 'result' | 'error' | 'failureCategory'>): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const mutations = this.#takePending();
+    mutations.push({ op: 'updateRun', id: this.id, patch: { ...patch, updatedAt: this.#host.clock.now() } });
+    if (this.#timerKeys.size > 0) mutations.push({ op: 'deleteRunTimers', runId: this.id });
+    await this.#host.commit(mutations);
+    this.#releaseAll();
+    Object.assign(this.run, patch);
+    this.#host.finished(this);
+  }
+
+  /** Ends the run from outside: cancel or execution timeout. Commits before resolving. */
+  async terminate(kind: 'cancelled' | 'timed_out'): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const reason = kind === 'cancelled' ? new WorkflowCancelledError(this.id) : new WorkflowTimedOutError(this.id);
+    const patch: Pick<RunRecord, 'status' | 'error' | 'failureCategory'> =
+      kind === 'cancelled'
+        ? { status: RunStatus.cancelled, error: serializeError(reason), failureCategory: null }
+        : { status: RunStatus.timedOut, error: serializeError(reason), failureCategory: FailureCategory.timeout };
+    this.#abort.abort(reason);
+    const mutations = this.#takePending();
+    mutations.push({ op: 'updateRun', id: this.id, patch: { ...patch, updatedAt: this.#host.clock.now() } });
+    mutations.push({ op: 'deleteRunTimers', runId: this.id });
+    this.#releaseAll();
+    await this.#host.commit(mutations);
+    Object.assign(this.run, patch);
+    this.#host.finished(this);
+    this.#host.emit(kind === 'cancelled' ? 'workflow:cancelled' : 'workflow:timed-out', this.id);
+  }
+
+  /** Resolves when no activity of this run is in flight. */
+  idle(): Promise<void> {
+    if (this.#activitiesInFlight === 0) return Promise.resolve();
+    this.#idle ??= Promise.withResolvers<void>();
+    return this.#idle.promise;
+  }
+
+  /** Stops driving because the engine closes; in-flight activities are left to finish or abort. */
+  halt(reason: unknown): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#abort.abort(reason);
+  }
+
+  #releaseAll(): void {
+    for (const step of this.#live.values()) step.abandon();
+    this.#live.clear();
+    this.#signalWaits.clear();
+    this.#host.timers.cancelRun(this.id, this.#timerKeys);
+    this.#timerKeys.clear();
+  }
+
+  #takePending(): Mutation[] {
+    const pending = this.#pending;
+    this.#pending = [];
+    return pending;
+  }
+
+  // ---- recorded values (ctx.now / random / uuid) -----------------------------------------------
+
+  /** Returns the journaled value of the next step, or produces, records and returns a new one. */
+  recordValue<T>(kind: 'now' | 'random' | 'uuid', produce: () => T): T {
+    const seq = this.#nextSeq++;
+    const entry = this.#journal.get(seq);
+    if (entry !== undefined) {
+      this.#verify(seq, entry, kind, '');
+      return this.#host.codec.decode(entry.value!) as T;
+    }
+    const value = produce();
+    const recorded: JournalEntry = this.#entry(seq, kind, '', { ok: true, value });
+    this.#journal.set(seq, recorded);
+    this.#pending.push({ op: 'appendJournal', entry: recorded });
+    return value;
+  }
+
+  // ---- operations ----------------------------------------------------------------------------
+
+  async #perform(command: Command): Promise<Outcome> {
+    if (isComposite(command)) return this.#performComposite(command);
+    const seq = this.#nextSeq++;
+    const entry = this.#journal.get(seq);
+    if (entry !== undefined) {
+      this.#verify(seq, entry, command.kind, leafName(command));
+      return this.#outcomeOf(entry);
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<Outcome>();
+    await this.#startLeaf(seq, command, (entry, mutations) => {
+      const committed = this.#commitSettled([...mutations, { op: 'appendJournal', entry }], [entry]);
+      committed.then(() => resolve(this.#outcomeOf(entry)), reject);
+      return committed;
+    });
+    await this.#noteSuspended();
+    return promise;
+  }
+
+  async #performComposite(command: CompositeCommand): Promise<Outcome> {
+    const seq = this.#nextSeq++;
+    const childSeqs = command.children.map(() => this.#nextSeq++);
+    const recorded = this.#journal.get(seq);
+    if (recorded !== undefined) {
+      this.#verify(seq, recorded, command.kind, '');
+      const index = this.#host.codec.decode(recorded.value!) as number;
+      const child = this.#journal.get(childSeqs[index]!);
+      const childCommand = command.children[index];
+      if (child === undefined || childCommand === undefined) {
+        throw new NondeterminismError(
+          `Step ${seq} (${command.kind}) names child ${index}, which the code no longer issues`,
+          {
+            seq,
+          },
+        );
+      }
+      this.#verify(child.seq, child, childCommand.kind, leafName(childCommand));
+      return this.#outcomeOf(child);
+    }
+    const { promise, resolve, reject } = Promise.withResolvers<Outcome>();
+    const results: Outcome[] = new Array<Outcome>(command.children.length);
+    let remaining = command.children.length;
+    let decided = false;
+    const started: LiveStep[] = [];
+    const decide = (childIndex: number, childEntry: JournalEntry | undefined, mutations: Mutation[]): Promise<void> => {
+      decided = true;
+      const cleanup = started
+        .filter((s) => !s.settled)
+        .flatMap((s) => {
+          s.settled = true;
+          this.#live.delete(s.seq);
+          return s.abandon();
+        });
+      const compositeEntry = this.#entry(seq, command.kind, '', { ok: true, value: childIndex });
+      const entries = childEntry === undefined ? [compositeEntry] : [childEntry, compositeEntry];
+      const writes: Mutation[] = [
+        ...mutations,
+        ...cleanup,
+        ...entries.map((entry) => ({ op: 'appendJournal', entry }) as const),
+      ];
+      const committed = this.#commitSettled(writes, entries);
+      committed.then(() => resolve(results[childIndex]), reject);
+      return committed;
+    };
+    const onChild = (
+      index: number,
+      outcome: Outcome,
+      childEntry: JournalEntry | undefined,
+      mutations: Mutation[],
+    ): Promise<void> => {
+      if (decided) return Promise.resolve();
+      results[index] = outcome;
+      remaining--;
+      if (command.kind === 'race' || !outcome.ok) return decide(index, childEntry, mutations);
+      const finish = (): void => {
+        if (remaining === 0 && !decided) {
+          decided = true;
+          resolve({ ok: true, value: results.map((r) => (r as { value: unknown }).value) });
+        }
+      };
+      if (childEntry === undefined) {
+        finish();
+        return Promise.resolve();
+      }
+      const committed = this.#commitSettled([...mutations, { op: 'appendJournal', entry: childEntry }], [childEntry], {
+        resumes: remaining === 0,
+      });
+      committed.then(finish, reject);
+      return committed;
+    };
+    if (command.children.length === 0) {
+      return command.kind === 'all' ? { ok: true, value: [] } : new Promise<Outcome>(() => undefined);
+    }
+    for (const [index, child] of command.children.entries()) {
+      if (decided) break;
+      const childSeq = childSeqs[index]!;
+      const childEntry = this.#journal.get(childSeq);
+      if (childEntry !== undefined) {
+        this.#verify(childSeq, childEntry, child.kind, leafName(child));
+        await onChild(index, this.#outcomeOf(childEntry), undefined, []);
+        continue;
+      }
+      this.#composing = true;
+      try {
+        const step = await this.#startLeaf(childSeq, child, (entry, mutations) =>
+          onChild(index, this.#outcomeOf(entry), entry, mutations),
+        );
+        if (step !== undefined) started.push(step);
+      } finally {
+        this.#composing = false;
+      }
+    }
+    await this.#noteSuspended();
+    return promise;
+  }
+
+  /** Starts one live leaf step; `settle` is called once with its journal entry. */
+  async #startLeaf(seq: number, command: LeafCommand, settle: SettleFn): Promise<LiveStep | undefined> {
+    if (this.#stopped || this.#host.isClosing()) throw new Stop();
+    switch (command.kind) {
+      case 'activity':
+        return this.#startActivity(seq, command, settle);
+      case 'sleep':
+        return this.#startSleep(seq, command.ms, settle);
+      case 'signal':
+        return this.#startSignalWait(seq, command.name, command.timeoutMs, settle);
+    }
+  }
+
+  async #startActivity(seq: number, command: LeafCommand & { kind: 'activity' }, settle: SettleFn): Promise<LiveStep> {
+    const definition = command.definition;
+    const controller = new AbortController();
+    const onRunAbort = (): void => controller.abort(this.#abort.signal.reason);
+    this.#abort.signal.addEventListener('abort', onRunAbort, { once: true });
+    const step: LiveStep = {
+      seq,
+      command,
+      settled: false,
+      abandon: () => {
+        controller.abort(new Error('step abandoned'));
+        return [];
+      },
+    };
+    this.#live.set(seq, step);
+    // Recorded values the activity may have been given must be durable before its side effects.
+    if (this.#pending.length > 0) await this.#host.commit(this.#takePending());
+    if (this.#stopped) throw new Stop();
+    this.#activitiesInFlight++;
+    this.#host.emit('activity:started', this.id, { activity: command.name, seq });
+    runActivity({
+      name: command.name,
+      execute: definition.execute,
+      input: command.input,
+      retry: command.retry,
+      timeoutMs: command.timeoutMs,
+      signal: controller.signal,
+      workflowId: this.id,
+      workflowType: this.run.type,
+      idempotencyKey: `${this.id}:${seq}`,
+      clock: this.#host.clock,
+    })
+      .then((result) => {
+        this.#activitiesInFlight--;
+        if (this.#activitiesInFlight === 0) {
+          this.#idle?.resolve();
+          this.#idle = undefined;
+        }
+        this.#abort.signal.removeEventListener('abort', onRunAbort);
+        if (result.status === 'aborted' || step.settled || this.#stopped) return;
+        let outcome: Outcome;
+        if (result.status === 'completed') {
+          try {
+            const bytes = this.#host.codec.encode(result.value, `result of activity '${command.name}'`);
+            outcome = { ok: true, value: bytes };
+          } catch (error) {
+            outcome = {
+              ok: false,
+              error: new ActivityFailedError(command.name, result.attempts, serializeError(error)),
+            };
+          }
+        } else {
+          outcome = { ok: false, error: result.error };
+        }
+        this.#host.emit(outcome.ok ? 'activity:completed' : 'activity:failed', this.id, {
+          activity: command.name,
+          seq,
+          attempts: result.attempts,
+        });
+        step.settled = true;
+        this.#live.delete(seq);
+        return settle(this.#entryRaw(seq, 'activity', command.name, outcome), []);
+      })
+      .catch((error: unknown) => this.#host.fault(this, error));
+    return step;
+  }
+
+  async #startSleep(seq: number, ms: number, settle: SettleFn): Promise<LiveStep> {
+    const key = stepTimerKey(seq);
+    const step = this.#openTimedStep(seq, { kind: 'sleep', ms }, key);
+    const fire = (): Promise<void> | undefined => {
+      if (step.settled) return undefined;
+      step.settled = true;
+      this.#live.delete(seq);
+      this.#releaseTimer(key);
+      return settle(this.#entry(seq, 'sleep', '', { ok: true, value: undefined }), [
+        { op: 'deleteTimer', runId: this.id, key },
+      ]);
+    };
+    this.#timerSteps.set(key, fire);
+    await this.#ensureTimer(key, this.#host.clock.now() + ms);
+    return step;
+  }
+
+  async #startSignalWait(
+    seq: number,
+    name: string,
+    timeoutMs: number | undefined,
+    settle: SettleFn,
+  ): Promise<LiveStep> {
+    const key = stepTimerKey(seq);
+    const step = this.#openTimedStep(seq, { kind: 'signal', name, timeoutMs }, key);
+    const removeWait = (): void => {
+      const waits = this.#signalWaits.get(name);
+      const index = waits?.findIndex((w) => w.seq === seq) ?? -1;
+      if (waits !== undefined && index >= 0) waits.splice(index, 1);
+    };
+    const baseAbandon = step.abandon;
+    step.abandon = () => {
+      removeWait();
+      return baseAbandon();
+    };
+    const deliver = (entry: JournalEntry, mutations: Mutation[]): Promise<void> | undefined => {
+      if (step.settled) return undefined;
+      step.settled = true;
+      this.#live.delete(seq);
+      removeWait();
+      const writes = [...mutations];
+      if (timeoutMs !== undefined) {
+        this.#releaseTimer(key);
+        writes.push({ op: 'deleteTimer', runId: this.id, key });
+      }
+      return settle(entry, writes);
+    };
+    if (timeoutMs !== undefined) {
+      this.#timerSteps.set(key, () => deliver(this.#entry(seq, 'signal', name, { ok: true, value: undefined }), []));
+    }
+    await this.#withSignalLock(async () => {
+      const message = await this.#host.storage.peekSignal(this.id, name);
+      if (step.settled) return;
+      if (message !== undefined) {
+        await deliver(this.#entryRaw(seq, 'signal', name, { ok: true, value: message.payload }), [
+          { op: 'consumeSignal', id: message.id },
+        ]);
+        return;
+      }
+      let waits = this.#signalWaits.get(name);
+      if (waits === undefined) this.#signalWaits.set(name, (waits = []));
+      waits.push({ seq, deliver });
+    });
+    if (!step.settled) {
+      if (timeoutMs !== undefined) await this.#ensureTimer(key, this.#host.clock.now() + timeoutMs);
+      else await this.#noteSuspended();
+    }
+    return step;
+  }
+
+  /**
+   * Delivers a signal: to the oldest waiting step for its name if there is one, else into the
+   * durable inbox. Resolves once it is committed either way.
+   */
+  deliverSignal(name: string, payload: Uint8Array): Promise<void> {
+    return this.#withSignalLock(async () => {
+      const wait = this.#stopped ? undefined : this.#signalWaits.get(name)?.[0];
+      const delivered = wait?.deliver(this.#entryRaw(wait.seq, 'signal', name, { ok: true, value: payload }), []);
+      if (delivered !== undefined) return delivered;
+      await this.#host.commit([
+        { op: 'enqueueSignal', message: { runId: this.id, name, payload, createdAt: this.#host.clock.now() } },
+      ]);
+    });
+  }
+
+  #withSignalLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#signalLock.then(fn, fn);
+    this.#signalLock = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---- timers --------------------------------------------------------------------------------
+
+  /** Fire handlers of live timer steps, by timer key. */
+  readonly #timerSteps = new Map<string, () => Promise<void> | undefined>();
+
+  #openTimedStep(seq: number, command: LeafCommand, key: string): LiveStep {
+    const step: LiveStep = {
+      seq,
+      command,
+      settled: false,
+      abandon: () => {
+        this.#timerSteps.delete(key);
+        if (!this.#timerKeys.has(key)) return [];
+        this.#releaseTimer(key);
+        return [{ op: 'deleteTimer', runId: this.id, key }];
+      },
+    };
+    this.#live.set(seq, step);
+    return step;
+  }
+
+  /** Creates the step's timer row, or keeps the one a previous process created (original fire time). */
+  async #ensureTimer(key: string, fireAt: number): Promise<void> {
+    const existing = this.#host.timers.get(this.id, key);
+    if (existing !== undefined) {
+      if (existing.fireAt <= this.#host.clock.now()) this.onTimer(key);
+      else await this.#noteSuspended();
+      return;
+    }
+    this.#timerKeys.add(key);
+    const mutations = this.#takePending();
+    mutations.push({ op: 'putTimer', timer: { runId: this.id, key, fireAt } });
+    if (!this.#composing && this.#activitiesInFlight === 0 && this.#blockedOnlyOnWaits()) {
+      mutations.push(...this.#statusMutation(RunStatus.suspended));
+    }
+    await this.#host.commit(mutations);
+    this.#host.timers.schedule(this.id, key, fireAt);
+  }
+
+  #releaseTimer(key: string): void {
+    this.#timerSteps.delete(key);
+    this.#timerKeys.delete(key);
+    this.#host.timers.cancel(this.id, key);
+  }
+
+  /** Called by the engine when a timer of this run is due. */
+  onTimer(key: string): void {
+    if (this.#stopped) return;
+    if (key === DEADLINE_TIMER) {
+      this.terminate('timed_out').catch((error: unknown) => this.#host.fault(this, error));
+      return;
+    }
+    // A timer of a step the replay has not reached yet: the step fires it when it opens.
+    void this.#timerSteps.get(key)?.();
+  }
+
+  // ---- status --------------------------------------------------------------------------------
+
+  #blockedOnlyOnWaits(): boolean {
+    for (const step of this.#live.values()) if (step.command.kind === 'activity') return false;
+    return true;
+  }
+
+  #statusMutation(status: RunStatus): Mutation[] {
+    if (this.run.status === status) return [];
+    this.run.status = status;
+    this.#host.emit(status === RunStatus.suspended ? 'workflow:suspended' : 'workflow:resumed', this.id);
+    return [{ op: 'updateRun', id: this.id, patch: { status, updatedAt: this.#host.clock.now() } }];
+  }
+
+  async #noteSuspended(): Promise<void> {
+    if (this.#composing || this.#activitiesInFlight > 0 || this.#live.size === 0) return;
+    if (!this.#blockedOnlyOnWaits() || this.#stopped) return;
+    const mutations = [...this.#takePending(), ...this.#statusMutation(RunStatus.suspended)];
+    if (mutations.length > 0) await this.#host.commit(mutations);
+  }
+
+  /** Commits a settled step's writes (marking the run running again) and records its entries. */
+  async #commitSettled(mutations: Mutation[], entries: JournalEntry[], options = { resumes: true }): Promise<void> {
+    if (this.#stopped) throw new Stop();
+    const stillBlocked = !options.resumes && this.#activitiesInFlight === 0 && this.#blockedOnlyOnWaits();
+    const status = stillBlocked ? RunStatus.suspended : RunStatus.running;
+    const writes = [...this.#takePending(), ...mutations, ...this.#statusMutation(status)];
+    await this.#host.commit(writes);
+    for (const entry of entries) this.#journal.set(entry.seq, entry);
+    for (const entry of entries) {
+      if (entry.kind === 'signal' && entry.value !== null) {
+        this.#host.emit('signal:received', this.id, { signal: entry.name, seq: entry.seq });
+      }
+    }
+  }
+
+  // ---- journal helpers -----------------------------------------------------------------------
+
+  #verify(seq: number, entry: JournalEntry, kind: string, name: string): void {
+    if (entry.kind === kind && entry.name === name) return;
+    const recorded = `${entry.kind}${entry.name ? ` '${entry.name}'` : ''}`;
+    const issued = `${kind}${name ? ` '${name}'` : ''}`;
+    throw new NondeterminismError(
+      `Nondeterminism in workflow '${this.run.type}' at step ${seq}: the journal recorded ${recorded} but the code issued ${issued}`,
+      { seq, recorded: { kind: entry.kind, name: entry.name }, issued: { kind, name } },
+    );
+  }
+
+  #outcomeOf(entry: JournalEntry): Outcome {
+    if (!entry.ok) return { ok: false, error: deserializeError(entry.error as SerializedError) };
+    return { ok: true, value: entry.value === null ? undefined : this.#host.codec.decode(entry.value) };
+  }
+
+  #entry(seq: number, kind: string, name: string, outcome: Outcome): JournalEntry {
+    const value =
+      outcome.ok && outcome.value !== undefined ? this.#host.codec.encode(outcome.value, `step ${seq}`) : null;
+    return this.#entryRaw(seq, kind, name, outcome.ok ? { ok: true, value } : outcome);
+  }
+
+  /** An entry whose ok value is already encoded bytes (or null for undefined). */
+  #entryRaw(seq: number, kind: string, name: string, outcome: Outcome): JournalEntry {
+    return {
+      runId: this.id,
+      seq,
+      kind,
+      name,
+      ok: outcome.ok,
+      value: outcome.ok ? ((outcome.value as Uint8Array | null | undefined) ?? null) : null,
+      error: outcome.ok ? null : serializeError(outcome.error),
+      createdAt: this.#host.clock.now(),
+    };
+  }
+}
+
+function leafName(command: LeafCommand): string {
+  return command.kind === 'sleep' ? '' : command.name;
+}

@@ -1,0 +1,97 @@
+/**
+ * Builds the `ctx` handed to workflow code. Every argument is checked here, at the call, so a
+ * typo in an activity name or a duration fails where it was written rather than as a broken
+ * journal entry later.
+ */
+import { parseDuration } from '../core/duration.ts';
+import { ActivityNotRegisteredError, InvalidArgumentError } from '../core/errors.ts';
+import { resolveRetryPolicy } from '../core/retry-policy.ts';
+import { isActivityDefinition, type ActivityDefinition } from '../define/activity.ts';
+import { isComposite, Operation, type LeafCommand } from '../define/operation.ts';
+import { signalName, type SignalRef } from '../define/signal.ts';
+import type { RunActivityOptions, WaitForSignalOptions, WorkflowContext } from '../define/workflow-context.ts';
+import type { RunExecutor } from './run-executor.ts';
+
+export interface ContextHost {
+  readonly id: string;
+  readonly run: RunExecutor['run'];
+  readonly definition: RunExecutor['definition'];
+  readonly signal: AbortSignal;
+  recordValue<T>(kind: 'now' | 'random' | 'uuid', produce: () => T): T;
+  readonly services: {
+    now(): number;
+    random(): number;
+    uuid(): string;
+    validateActivityInput(value: unknown, activity: string): void;
+  };
+}
+
+export function createWorkflowContext(host: ContextHost): WorkflowContext {
+  const resolveActivity = (ref: unknown): ActivityDefinition<never, unknown> => {
+    if (typeof ref === 'string') {
+      const found = host.definition.activities.get(ref);
+      if (found === undefined) throw new ActivityNotRegisteredError(host.run.type, ref);
+      return found;
+    }
+    if (isActivityDefinition(ref)) return ref;
+    throw new InvalidArgumentError('ctx.run needs an activity name or an activity() definition');
+  };
+
+  const leafOf = (operation: unknown): LeafCommand => {
+    if (!(operation instanceof Operation)) {
+      throw new InvalidArgumentError('ctx.all / ctx.race take operations such as ctx.run(...), ctx.sleep(...)');
+    }
+    const command = operation.command;
+    if (isComposite(command)) {
+      throw new InvalidArgumentError('ctx.all / ctx.race cannot nest another ctx.all / ctx.race');
+    }
+    return command;
+  };
+
+  const context = {
+    workflowId: host.id,
+    workflowType: host.run.type,
+    signal: host.signal,
+
+    run(ref: unknown, input: unknown, options?: RunActivityOptions): Operation<unknown> {
+      const definition = resolveActivity(ref);
+      const name = typeof ref === 'string' ? ref : definition.name;
+      host.services.validateActivityInput(input, name);
+      return new Operation({
+        kind: 'activity',
+        name,
+        input,
+        retry: options?.retry === undefined ? definition.retry : resolveRetryPolicy(options.retry),
+        timeoutMs: options?.timeout === undefined ? definition.timeoutMs : parseDuration(options.timeout),
+        definition,
+      });
+    },
+
+    sleep(duration: unknown): Operation<void> {
+      return new Operation({ kind: 'sleep', ms: parseDuration(duration) });
+    },
+
+    waitForSignal(ref: SignalRef<unknown>, options?: WaitForSignalOptions): Operation<unknown> {
+      const name = signalName(ref);
+      if (typeof name !== 'string' || name.length === 0) {
+        throw new InvalidArgumentError('ctx.waitForSignal needs a signal() definition or a non-empty name');
+      }
+      const timeoutMs = options?.timeout === undefined ? undefined : parseDuration(options.timeout);
+      return new Operation({ kind: 'signal', name, timeoutMs });
+    },
+
+    all(operations: readonly unknown[]): Operation<unknown> {
+      return new Operation({ kind: 'all', children: Array.from(operations, leafOf) });
+    },
+
+    race(operations: readonly unknown[]): Operation<unknown> {
+      if (operations.length === 0) throw new InvalidArgumentError('ctx.race needs at least one operation');
+      return new Operation({ kind: 'race', children: Array.from(operations, leafOf) });
+    },
+
+    now: () => host.recordValue('now', () => host.services.now()),
+    random: () => host.recordValue('random', () => host.services.random()),
+    uuid: () => host.recordValue('uuid', () => host.services.uuid()),
+  };
+  return context as WorkflowContext;
+}

@@ -1,0 +1,6 @@
+/**
+ * Public entry of `@lostgradient/weft/testing`: helpers for testing Weft and its adapters.
+ * Re-exported by name so internal helpers never leak into the package surface.
+ */
+export { runStorageConformance } from './storage-conformance.ts';
+export { ManualClock } from './manual-clock.ts';
