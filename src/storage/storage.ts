@@ -6,6 +6,16 @@
  * durable by the adapter's own standard. The engine never reports success before that.
  * Reads return what the last resolved commit wrote. Payloads are opaque bytes (the engine's
  * codec encodes them) so every adapter stores values identically.
+ *
+ * Fine print every adapter follows (the conformance suite checks it):
+ * - `close()` may be called more than once; after it every other method rejects with
+ *   `StorageClosedError` (code `storage_closed`).
+ * - Rows for a run (journal, timers, inbox) are not checked against the run's existence.
+ * - A patch field set to `undefined` leaves the stored value unchanged.
+ * - Inbox ids only increase; gaps (after a rolled-back commit) are allowed.
+ * - Ties in ordering break on binary (code-unit) order of ids and keys.
+ * - Reads return `Uint8Array` (a `Buffer` subclass is acceptable) that the caller may keep.
+ * - `SerializedError.details` is JSON-safe data.
  */
 import type { FailureCategory, SerializedError } from '../core/errors.ts';
 import { WeftError } from '../core/errors.ts';
