@@ -1,26 +1,36 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { Engine, signal, workflow, type ActivityContext } from '../index.ts';
+import {
+  Engine,
+  signal,
+  workflow,
+  WorkflowAlreadyExistsError,
+  type ActivityContext,
+  type AnyWorkflowDefinition,
+} from '../index.ts';
 import { MemoryStorage } from '../storage/memory/index.ts';
-import { ManualClock } from '../testing/index.ts';
+import { createTestEngine, ManualClock, type TestEngine } from '../testing/index.ts';
 
-const cleanups: (() => Promise<void>)[] = [];
+const harnesses: TestEngine[] = [];
 afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
+  while (harnesses.length > 0) await harnesses.pop()!.close();
 });
-
-async function open(options: Omit<Parameters<typeof Engine.create>[0], 'storage'> & { storage?: MemoryStorage }) {
-  const storage = options.storage ?? new MemoryStorage();
-  const engine = await Engine.create({ ...options, storage });
-  cleanups.push(() => engine.close());
-  return { engine, storage };
+async function harness(...workflows: AnyWorkflowDefinition[]): Promise<TestEngine> {
+  const t = await createTestEngine({ workflows });
+  harnesses.push(t);
+  return t;
 }
 
 const approval = signal<{ approved: boolean }>('approval');
 
+const echo = workflow({ name: 'echo' })
+  .activities({ upper: (s: string) => s.toUpperCase() })
+  .execute(async function* (ctx, input: string) {
+    return yield* ctx.run('upper', input);
+  });
+
 describe('a workflow run', () => {
   test('a run with three activities, a sleep and a signal completes with the right result', async () => {
     const calls: string[] = [];
-    const clock = new ManualClock();
     const order = workflow({ name: 'order', version: '1' })
       .activities({
         reserve: async (input: { sku: string }) => (calls.push('reserve'), `res-${input.sku}`),
@@ -38,7 +48,7 @@ describe('a workflow run', () => {
         const shipment = decision.approved ? yield* ctx.run('ship', 'Main St 1') : 'not shipped';
         return { reservation, receipt, shipment };
       });
-    const { engine } = await open({ clock, workflows: { order } });
+    const { engine, clock } = await harness(order);
     const handle = await engine.start(order, { sku: 'A', amount: 10 }, { id: 'o-1' });
     await clock.advance('59m');
     expect((await engine.get('o-1'))?.status).toBe('suspended');
@@ -50,6 +60,134 @@ describe('a workflow run', () => {
       shipment: 'shipped to Main St 1',
     });
     expect(calls).toEqual(['reserve', 'charge', 'ship']);
-    expect((await engine.get('o-1'))?.status).toBe('completed');
+    const state = await engine.get('o-1');
+    expect(state).toMatchObject({
+      id: 'o-1',
+      type: 'order',
+      version: '1',
+      status: 'completed',
+      input: { sku: 'A', amount: 10 },
+    });
+    expect(state?.result).toEqual({ reservation: 'res-A', receipt: 'rcpt-10-1', shipment: 'shipped to Main St 1' });
+  });
+
+  test('engine.get returns undefined for an unknown id', async () => {
+    const { engine } = await harness(echo);
+    expect(await engine.get('nope')).toBeUndefined();
+  });
+
+  test('a generated id is returned when none is given', async () => {
+    const { engine } = await harness(echo);
+    const handle = await engine.start('echo', 'x');
+    expect(handle.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await handle.result()).toBe('X');
+  });
+
+  test('engine.handle(id).result() waits for a run started elsewhere', async () => {
+    const { engine } = await harness(echo);
+    await engine.start(echo, 'later', { id: 'h-1' });
+    expect(await engine.handle('h-1').result()).toBe('LATER');
+  });
+});
+
+describe('starting runs', () => {
+  test('a duplicate id rejects with workflow_already_exists and leaves the first run alone', async () => {
+    const { engine } = await harness(echo);
+    await engine.start(echo, 'a', { id: 'dup' });
+    const second = engine.start(echo, 'b', { id: 'dup' });
+    expect(second).rejects.toBeInstanceOf(WorkflowAlreadyExistsError);
+    await expect(second).rejects.toMatchObject({ code: 'workflow_already_exists' });
+    expect(await engine.handle('dup').result()).toBe('A');
+  });
+
+  test('a duplicate id is refused even after the first run finished', async () => {
+    const { engine } = await harness(echo);
+    await (await engine.start(echo, 'a', { id: 'done' })).result();
+    await expect(engine.start(echo, 'b', { id: 'done' })).rejects.toMatchObject({ code: 'workflow_already_exists' });
+  });
+
+  test('the same idempotencyKey returns the existing run instead of starting another', async () => {
+    const { engine, storage } = await harness(echo);
+    const first = await engine.start(echo, 'a', { idempotencyKey: 'k-1' });
+    const again = await engine.start(echo, 'b', { idempotencyKey: 'k-1' });
+    expect(again.id).toBe(first.id);
+    expect(await again.result()).toBe('A');
+    expect(await storage.listRunsByStatus(['completed'])).toHaveLength(1);
+  });
+
+  test('concurrent starts with one idempotencyKey create exactly one run', async () => {
+    const { engine, storage } = await harness(echo);
+    const handles = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => engine.start(echo, `v${i}`, { idempotencyKey: 'same' })),
+    );
+    expect(new Set(handles.map((h) => h.id)).size).toBe(1);
+    await handles[0]!.result();
+    expect(await storage.listRunsByStatus(['completed', 'running', 'suspended'])).toHaveLength(1);
+  });
+
+  test('an unknown workflow type rejects with workflow_type_not_registered', async () => {
+    const { engine, storage } = await harness(echo);
+    await expect(engine.start('missing', {})).rejects.toMatchObject({
+      code: 'workflow_type_not_registered',
+      message: expect.stringContaining("'missing'"),
+    });
+    expect(await storage.listRunsByStatus(['running', 'pending', 'suspended', 'failed'])).toHaveLength(0);
+  });
+});
+
+describe('registration and recovery', () => {
+  test('registering two definitions under one name is an error', async () => {
+    const other = workflow({ name: 'echo' }).execute(async function* () {
+      return 1;
+    });
+    const engine = new Engine({ storage: new MemoryStorage() });
+    engine.register(echo);
+    expect(() => engine.register(echo)).not.toThrow();
+    expect(() => engine.register(other)).toThrow(expect.objectContaining({ code: 'workflow_already_registered' }));
+    await expect(Engine.create({ storage: new MemoryStorage(), workflows: [echo, other] })).rejects.toMatchObject({
+      code: 'workflow_already_registered',
+    });
+    await engine.close();
+  });
+
+  test('new Engine + register + recoverAll resumes unfinished runs', async () => {
+    const storage = new MemoryStorage();
+    const clock = new ManualClock();
+    const nap = workflow({ name: 'nap' }).execute(async function* (ctx) {
+      yield* ctx.sleep('1d');
+      return 'rested';
+    });
+    const first = await Engine.create({ storage, clock, workflows: [nap] });
+    await first.start(nap, undefined, { id: 'n-1' });
+    await clock.advance('1h');
+    await first.close();
+
+    const second = new Engine({ storage, clock });
+    second.register(nap);
+    expect(await second.recoverAll()).toEqual({ recovered: 1 });
+    await clock.advance('23h');
+    expect(await second.handle('n-1').result()).toBe('rested');
+    await second.close();
+    await storage.close();
+  });
+
+  test('recovery that finds runs of unregistered types fails loudly, naming them', async () => {
+    const storage = new MemoryStorage();
+    const clock = new ManualClock();
+    const wait = workflow({ name: 'waiter' }).execute(async function* (ctx) {
+      yield* ctx.waitForSignal('go');
+    });
+    const first = await Engine.create({ storage, clock, workflows: [wait] });
+    await first.start(wait, undefined);
+    await first.start(wait, undefined);
+    await first.close();
+    await expect(Engine.create({ storage, clock, workflows: [echo] })).rejects.toMatchObject({
+      code: 'recovery_unregistered_types',
+      message: expect.stringContaining("'waiter'"),
+      details: { types: ['waiter'], runCount: 2 },
+    });
+    const lazy = await Engine.create({ storage, clock, workflows: [echo], recover: false });
+    await lazy.close();
+    await storage.close();
   });
 });

@@ -351,10 +351,12 @@ export class Engine extends EventTarget implements AsyncDisposable {
     this.#closing = true;
     this.#timers.stop();
     const executors = [...this.#executors.values()];
-    const grace = Promise.withResolvers<void>();
-    const timer = this.#clock.setTimer(this.#graceMs, grace.resolve);
-    await Promise.race([Promise.all(executors.map((e) => e.idle())), grace.promise]);
-    timer.cancel();
+    if (this.#graceMs > 0) {
+      const grace = Promise.withResolvers<void>();
+      const timer = this.#clock.setTimer(this.#graceMs, grace.resolve);
+      await Promise.race([Promise.all(executors.map((e) => e.idle())), grace.promise]);
+      timer.cancel();
+    }
     for (const executor of executors) executor.halt(new EngineClosedError());
     await Promise.all(executors.map((e) => e.done));
     while (this.#inflightCommits.size > 0) await Promise.allSettled([...this.#inflightCommits]);

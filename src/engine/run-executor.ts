@@ -91,12 +91,15 @@ export class RunExecutor {
   #composing = false;
   #idle: PromiseWithResolvers<void> | undefined;
   readonly #done = Promise.withResolvers<void>();
+  /** Rejects with `Stop` when the run is ended from outside, to unblock a drive loop waiting on a step. */
+  readonly #stopLoop = Promise.withResolvers<never>();
 
   constructor(host: ExecutorHost, definition: AnyWorkflowDefinition, run: RunRecord, journal: JournalEntry[]) {
     this.#host = host;
     this.definition = definition;
     this.run = run;
     this.#journal = new Map(journal.map((entry) => [entry.seq, entry]));
+    this.#stopLoop.promise.catch(() => undefined);
   }
 
   get id(): string {
@@ -175,7 +178,7 @@ export class RunExecutor {
         );
       }
       try {
-        feed = await this.#perform(step.value);
+        feed = await Promise.race([this.#perform(step.value), this.#stopLoop.promise]);
       } catch (error) {
         if (error instanceof Stop) return;
         if (error instanceof NondeterminismError) return this.#fail(error, FailureCategory.nondeterminism);
@@ -226,6 +229,7 @@ export class RunExecutor {
         ? { status: RunStatus.cancelled, error: serializeError(reason), failureCategory: null }
         : { status: RunStatus.timedOut, error: serializeError(reason), failureCategory: FailureCategory.timeout };
     this.#abort.abort(reason);
+    this.#stopLoop.reject(new Stop());
     const mutations = this.#takePending();
     mutations.push({ op: 'updateRun', id: this.id, patch: { ...patch, updatedAt: this.#host.clock.now() } });
     mutations.push({ op: 'deleteRunTimers', runId: this.id });
@@ -248,6 +252,7 @@ export class RunExecutor {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#abort.abort(reason);
+    this.#stopLoop.reject(new Stop());
   }
 
   #releaseAll(): void {
