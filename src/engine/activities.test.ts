@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { activity, ActivityFailedError, ApplicationError, workflow, type AnyWorkflowDefinition } from '../index.ts';
-import { createTestEngine, type TestEngine } from '../testing/index.ts';
+import { createTestEngine, ManualClock, type TestEngine } from '../testing/index.ts';
 
 const harnesses: TestEngine[] = [];
 afterEach(async () => {
@@ -15,12 +15,12 @@ async function harness(...workflows: AnyWorkflowDefinition[]): Promise<TestEngin
 describe('activity retries', () => {
   test('retries follow the policy: attempt count and backoff delays', async () => {
     const attemptsAt: number[] = [];
-    let clockRef: { now(): number } | undefined;
+    const clock = new ManualClock();
     const flaky = activity({
       name: 'flaky',
       retry: { maxAttempts: 4, initialInterval: '1s', backoffCoefficient: 2, maxInterval: '3s' },
       execute: async (_: null, actx) => {
-        attemptsAt.push(clockRef!.now());
+        attemptsAt.push(clock.now());
         if (actx.attempt < 4) throw new Error(`boom ${actx.attempt}`);
         return actx.attempt;
       },
@@ -30,8 +30,8 @@ describe('activity retries', () => {
       .execute(async function* (ctx) {
         return yield* ctx.run('flaky', null);
       });
-    const t = await harness(wf);
-    clockRef = t.clock;
+    const t = await createTestEngine({ workflows: [wf], clock });
+    harnesses.push(t);
     const start = t.clock.now();
     const handle = await t.engine.start(wf, undefined);
     await t.clock.advance('10s');

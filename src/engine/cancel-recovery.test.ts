@@ -36,7 +36,7 @@ describe('cancellation', () => {
     await t.engine.cancel('c-1');
     expect(abortedWith).toEqual(['WorkflowCancelledError']);
     const result = handle.result();
-    expect(result).rejects.toBeInstanceOf(WorkflowCancelledError);
+    await expect(result).rejects.toBeInstanceOf(WorkflowCancelledError);
     await expect(result).rejects.toMatchObject({ code: 'workflow_cancelled' });
     expect((await t.engine.get('c-1'))?.status).toBe('cancelled');
   });
@@ -178,7 +178,7 @@ describe('recovery from the journal', () => {
     await t.clock.advance('1h');
     const result = await t.engine.handle('rv').result();
     expect(seen).toHaveLength(2);
-    expect(seen[1]).toEqual(seen[0]!);
+    expect(seen[1]).toEqual(seen[0]);
     expect(result).toEqual(seen[0]!);
   });
 

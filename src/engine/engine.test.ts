@@ -95,7 +95,7 @@ describe('starting runs', () => {
     const { engine } = await harness(echo);
     await engine.start(echo, 'a', { id: 'dup' });
     const second = engine.start(echo, 'b', { id: 'dup' });
-    expect(second).rejects.toBeInstanceOf(WorkflowAlreadyExistsError);
+    await expect(second).rejects.toBeInstanceOf(WorkflowAlreadyExistsError);
     await expect(second).rejects.toMatchObject({ code: 'workflow_already_exists' });
     expect(await engine.handle('dup').result()).toBe('A');
   });
