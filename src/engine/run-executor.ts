@@ -597,6 +597,7 @@ export class RunExecutor {
 
   /** Creates the step's timer row, or keeps the one a previous process created (original fire time). */
   async #ensureTimer(key: string, fireAt: number): Promise<void> {
+    if (this.#stopped) throw new Stop();
     const existing = this.#host.timers.get(this.id, key);
     if (existing !== undefined) {
       if (existing.fireAt <= this.#host.clock.now()) this.onTimer(key);
