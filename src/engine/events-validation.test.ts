@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { EngineEvent, signal, workflow, type AnyWorkflowDefinition } from '../index.ts';
+import type { EngineEvent, AnyWorkflowDefinition } from '../index.ts';
+import { signal, workflow } from '../index.ts';
 import { createTestEngine, type TestEngine } from '../testing/index.ts';
 
 const harnesses: TestEngine[] = [];
