@@ -11,14 +11,19 @@ const charge = activity({
   name: 'charge',
   retry: { maxAttempts: 5, initialInterval: '200ms', nonRetryable: ['card_declined'] },
   timeout: '10s',
-  execute: async (input: { amount: number }, actx) => ({ receipt: `rcpt-${actx.idempotencyKey}`, amount: input.amount }),
+  execute: async (input: { amount: number }, actx) => ({
+    receipt: `rcpt-${actx.idempotencyKey}`,
+    amount: input.amount,
+  }),
 });
 
 /** Reserve stock, charge, wait for approval (up to a week), then ship. */
 export const order = workflow({ name: 'order', version: '1' })
   .activities({
     charge,
-    reserve: async (input: { sku: string; quantity: number }) => ({ reservation: `res-${input.sku}-${input.quantity}` }),
+    reserve: async (input: { sku: string; quantity: number }) => ({
+      reservation: `res-${input.sku}-${input.quantity}`,
+    }),
     ship: async (input: { reservation: string }) => ({ tracking: `trk-${input.reservation}` }),
   })
   .execute(async function* (ctx, input: { sku: string; quantity: number; amount: number }) {

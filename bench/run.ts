@@ -1,0 +1,342 @@
+/**
+ * `npm run bench`: Weft's throughput and latency on SQLite, each figure beside a baseline
+ * measured in the same run on the same machine, and the ratio between them.
+ *
+ * The baseline is raw `bun:sqlite`: batched inserts of a row comparable to a run record (same
+ * columns, same payload size), with the same WAL/synchronous settings as the adapter. It is the
+ * ceiling for anything that must write a row per workflow event.
+ */
+import { Database } from 'bun:sqlite';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine, signal, workflow } from '../src/index.ts';
+import { SQLiteStorage } from '../src/storage/sqlite/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
+let dbCounter = 0;
+const freshPath = (): string => join(dir, `bench-${dbCounter++}.db`);
+const quick = process.argv.includes('--quick');
+const scale = quick ? 0.1 : 1;
+const n = (count: number): number => Math.max(10, Math.round(count * scale));
+
+interface Row {
+  metric: string;
+  weft: number;
+  unit: string;
+  baseline: number;
+  baselineName: string;
+  target: string;
+  /** true when a larger value is better */
+  higherIsBetter: boolean;
+}
+const rows: Row[] = [];
+
+// ---- baseline ---------------------------------------------------------------------------------
+
+function rawInsertsPerSecond(count: number, batch: number): number {
+  const db = new Database(freshPath());
+  db.run('PRAGMA journal_mode = WAL');
+  db.run('PRAGMA synchronous = NORMAL');
+  db.run(
+    `CREATE TABLE runs (id TEXT PRIMARY KEY, type TEXT, status TEXT, input BLOB, created_at INTEGER, updated_at INTEGER)`,
+  );
+  const insert = db.prepare('INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)');
+  const payload = new Uint8Array(24).fill(7);
+  const insertBatch = db.transaction((from: number) => {
+    for (let i = from; i < Math.min(from + batch, count); i++) {
+      insert.run(`run-${i}`, 'bench', 'running', payload, Date.now(), Date.now());
+    }
+  });
+  const start = performance.now();
+  for (let i = 0; i < count; i += batch) insertBatch(i);
+  const seconds = (performance.now() - start) / 1000;
+  db.close();
+  return count / seconds;
+}
+
+function rawSingleInsertLatencyMs(count: number): number[] {
+  const db = new Database(freshPath());
+  db.run('PRAGMA journal_mode = WAL');
+  db.run('PRAGMA synchronous = NORMAL');
+  db.run(`CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)`);
+  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const one = db.transaction(() => insert.run(new Uint8Array(24)));
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    one();
+    samples.push(performance.now() - start);
+  }
+  db.close();
+  return samples;
+}
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function withEngine<T>(
+  workflows: Parameters<typeof Engine.create>[0]['workflows'],
+  fn: (engine: Engine, storage: SQLiteStorage, path: string) => Promise<T>,
+): Promise<T> {
+  const path = freshPath();
+  const storage = new SQLiteStorage(path);
+  const engine = await Engine.create({ storage, workflows });
+  try {
+    return await fn(engine, storage, path);
+  } finally {
+    await engine.close();
+    await storage.close();
+  }
+}
+
+async function inBatches(total: number, concurrency: number, task: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await task(next++);
+    }),
+  );
+}
+
+const ping = signal<number>('ping');
+
+const waiter = workflow({ name: 'waiter' }).execute(async function* (ctx) {
+  return yield* ctx.waitForSignal(ping);
+});
+
+const threeStep = workflow({ name: 'three-step' })
+  .activities({ step: (x: number) => x + 1 })
+  .execute(async function* (ctx, x: number) {
+    const a = yield* ctx.run('step', x);
+    const b = yield* ctx.run('step', a);
+    return yield* ctx.run('step', b);
+  });
+
+let pong: ((value: number) => void) | undefined;
+const pingPong = workflow({ name: 'ping-pong' })
+  .activities({ pong: (x: number) => (pong?.(x), x) })
+  .execute(async function* (ctx, rounds: number) {
+    for (let i = 0; i < rounds; i++) {
+      const value = yield* ctx.waitForSignal(ping);
+      yield* ctx.run('pong', value);
+    }
+  });
+
+const longRun = workflow({ name: 'long-run' })
+  .activities({ step: (x: number) => x })
+  .execute(async function* (ctx, steps: number) {
+    for (let i = 0; i < steps; i++) yield* ctx.run('step', i);
+    return yield* ctx.waitForSignal(ping);
+  });
+
+// ---- measurements -----------------------------------------------------------------------------
+
+async function measureStarts(): Promise<void> {
+  const count = n(20_000);
+  const baseline = rawInsertsPerSecond(count, 512);
+  const perSecond = await withEngine([waiter], async (engine) => {
+    const start = performance.now();
+    await inBatches(count, 1000, (i) => engine.start(waiter, undefined, { id: `w-${i}` }));
+    return count / ((performance.now() - start) / 1000);
+  });
+  rows.push({
+    metric: 'workflow starts',
+    weft: perSecond,
+    unit: '/s',
+    baseline,
+    baselineName: 'raw batched INSERT rows/s',
+    target: '>= 60,000/s',
+    higherIsBetter: true,
+  });
+}
+
+async function measureThreeStep(): Promise<void> {
+  const count = n(10_000);
+  // A completed 3-step run writes 5 commits' worth of rows: the run, 3 journal entries, the final update.
+  const baseline = rawInsertsPerSecond(count * 5, 512) / 5;
+  const perSecond = await withEngine([threeStep], async (engine) => {
+    const start = performance.now();
+    await inBatches(count, 1000, async (i) => (await engine.start(threeStep, i, { id: `t-${i}` })).result());
+    return count / ((performance.now() - start) / 1000);
+  });
+  rows.push({
+    metric: 'completed 3-activity workflows',
+    weft: perSecond,
+    unit: '/s',
+    baseline,
+    baselineName: 'raw INSERT rows/s ÷ 5',
+    target: '>= 10,000/s',
+    higherIsBetter: true,
+  });
+}
+
+async function measureSignalRoundTrip(): Promise<void> {
+  const rounds = n(2_000);
+  const baselineSamples = rawSingleInsertLatencyMs(rounds);
+  const samples = await withEngine([pingPong], async (engine) => {
+    await engine.start(pingPong, rounds, { id: 'pp' });
+    await Bun.sleep(5);
+    const out: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const answered = new Promise<number>((resolve) => (pong = resolve));
+      const start = performance.now();
+      await engine.signal('pp', ping, i);
+      await answered;
+      out.push(performance.now() - start);
+    }
+    return out;
+  });
+  for (const p of [50, 99]) {
+    rows.push({
+      metric: `signal round-trip p${p}`,
+      weft: percentile(samples, p),
+      unit: 'ms',
+      baseline: percentile(baselineSamples, p),
+      baselineName: `raw single-row commit p${p} ms`,
+      target: p === 50 ? '<= 0.5 ms' : '-',
+      higherIsBetter: false,
+    });
+  }
+}
+
+async function measureRecovery(): Promise<void> {
+  const steps = quick ? 1_000 : 10_000;
+  const path = freshPath();
+  {
+    const storage = new SQLiteStorage(path);
+    const engine = await Engine.create({ storage, workflows: [longRun] });
+    await engine.start(longRun, steps, { id: 'long' });
+    while ((await engine.get('long'))?.status !== 'suspended') await Bun.sleep(10);
+    await engine.close();
+    await storage.close();
+  }
+  const storage = new SQLiteStorage(path);
+  const start = performance.now();
+  const engine = await Engine.create({ storage, workflows: [longRun] });
+  await engine.signal('long', ping, 1);
+  await engine.handle('long').result();
+  const ms = performance.now() - start;
+  await engine.close();
+  await storage.close();
+  // Baseline: reading the same number of journal rows straight from SQLite.
+  const db = new Database(path, { readonly: true });
+  const readStart = performance.now();
+  db.query('SELECT * FROM journal WHERE run_id = ? ORDER BY seq').all('long');
+  const readMs = performance.now() - readStart;
+  db.close();
+  rows.push({
+    metric: `recovery of a ${steps}-step run`,
+    weft: ms,
+    unit: 'ms',
+    baseline: readMs,
+    baselineName: 'raw SELECT of its journal ms',
+    target: '< 20 ms',
+    higherIsBetter: false,
+  });
+}
+
+async function measureBytesPerRun(): Promise<void> {
+  const count = n(5_000);
+  const bytes = await withEngine([threeStep], async (engine, _storage, path) => {
+    const size = (): number => {
+      const db = new Database(path);
+      db.run('PRAGMA wal_checkpoint(TRUNCATE)');
+      const { page_count } = db.query('PRAGMA page_count').get() as { page_count: number };
+      const { page_size } = db.query('PRAGMA page_size').get() as { page_size: number };
+      db.close();
+      return page_count * page_size;
+    };
+    const before = size();
+    await inBatches(count, 500, async (i) => (await engine.start(threeStep, i, { id: `b-${i}` })).result());
+    return (size() - before) / count;
+  });
+  const rawPath = freshPath();
+  const db = new Database(rawPath);
+  db.run(
+    `CREATE TABLE runs (id TEXT PRIMARY KEY, type TEXT, status TEXT, input BLOB, created_at INTEGER, updated_at INTEGER)`,
+  );
+  const insert = db.prepare('INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)');
+  const before = statSync(rawPath).size;
+  db.transaction(() => {
+    for (let i = 0; i < count; i++)
+      insert.run(`b-${i}`, 'three-step', 'completed', new Uint8Array(24), Date.now(), Date.now());
+  })();
+  db.close();
+  const rawBytes = (statSync(rawPath).size - before) / count;
+  rows.push({
+    metric: 'bytes stored per completed 3-step run',
+    weft: bytes,
+    unit: 'B',
+    baseline: rawBytes,
+    baselineName: 'raw bytes per run row',
+    target: '-',
+    higherIsBetter: false,
+  });
+}
+
+async function measureMemoryPerSuspendedRun(): Promise<void> {
+  const count = quick ? 1_000 : 10_000;
+  const perRun = await withEngine([waiter], async (engine) => {
+    Bun.gc(true);
+    const before = process.memoryUsage().heapUsed;
+    await inBatches(count, 1000, (i) => engine.start(waiter, undefined, { id: `m-${i}` }));
+    while ((await engine.get(`m-${count - 1}`))?.status !== 'suspended') await Bun.sleep(10);
+    await Bun.sleep(50);
+    Bun.gc(true);
+    return (process.memoryUsage().heapUsed - before) / count;
+  });
+  // Baseline: the heap cost of keeping one plain object per run (id, type, status) in a Map.
+  Bun.gc(true);
+  const before = process.memoryUsage().heapUsed;
+  const map = new Map<string, { id: string; type: string; status: string }>();
+  for (let i = 0; i < count; i++) map.set(`m-${i}`, { id: `m-${i}`, type: 'waiter', status: 'suspended' });
+  Bun.gc(true);
+  const baseline = (process.memoryUsage().heapUsed - before) / count;
+  map.clear();
+  rows.push({
+    metric: `memory per suspended run (${count} runs)`,
+    weft: perRun,
+    unit: 'B',
+    baseline,
+    baselineName: 'plain {id,type,status} in a Map',
+    target: '<= 1 KB',
+    higherIsBetter: false,
+  });
+}
+
+// ---- report -----------------------------------------------------------------------------------
+
+function format(value: number): string {
+  if (value >= 100) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(value >= 10 ? 1 : 3);
+}
+
+try {
+  await measureStarts();
+  await measureThreeStep();
+  await measureSignalRoundTrip();
+  await measureRecovery();
+  await measureBytesPerRun();
+  await measureMemoryPerSuspendedRun();
+  const header = ['metric', 'weft', 'baseline', 'weft / baseline', 'target'];
+  const table = rows.map((r) => [
+    r.metric,
+    `${format(r.weft)} ${r.unit}`,
+    `${format(r.baseline)} (${r.baselineName})`,
+    `${(r.weft / r.baseline).toFixed(3)}×`,
+    r.target,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(`\nWeft benchmark (${quick ? 'quick' : 'full'}), Bun ${Bun.version}, ${new Date().toISOString()}\n`);
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of table) console.log(line(row));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

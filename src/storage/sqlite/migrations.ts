@@ -1,0 +1,147 @@
+/**
+ * The SQLite schema as an ordered list of migrations, and the checks that run before any of them.
+ *
+ * Traps it avoids:
+ * - Migrating a stranger's database. A file with tables whose `application_id` is not Weft's is
+ *   refused before anything is written to it (not even the journal mode is changed).
+ * - Downgrades. A database whose `user_version` is newer than the last migration here was written by
+ *   a newer Weft; it is refused instead of being read with a schema this code does not understand.
+ * - Half-applied upgrades. All pending migrations, the new `user_version` and the `application_id`
+ *   are written in one transaction: a crash mid-way leaves the old version intact.
+ *
+ * Policy: a released migration is never edited; a schema change appends a new one.
+ */
+import type { Database } from 'bun:sqlite';
+import {
+  isCorruption,
+  StorageCorruptError,
+  StorageNotWeftDatabaseError,
+  StorageSchemaTooNewError,
+} from './sqlite-errors.ts';
+
+/** 'WEFT' in ASCII, stored in the database header (`PRAGMA application_id`) to mark Weft's files. */
+export const WEFT_APPLICATION_ID = 0x57_45_46_54;
+
+export interface Migration {
+  /** The `user_version` the database has once this migration is applied; 1, 2, 3, ... */
+  version: number;
+  description: string;
+  statements: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'runs, journal, timers, inbox and meta tables',
+    statements: [
+      `CREATE TABLE runs (
+        id TEXT NOT NULL PRIMARY KEY,
+        type TEXT NOT NULL,
+        version TEXT,
+        status TEXT NOT NULL,
+        input BLOB NOT NULL,
+        result BLOB,
+        error TEXT,
+        failure_category TEXT,
+        idempotency_key TEXT UNIQUE,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        deadline INTEGER
+      )`,
+      // Serves `listRunsByStatus` in its final order for one status.
+      'CREATE INDEX runs_by_status ON runs (status, created_at, id)',
+      `CREATE TABLE journal (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        ok INTEGER NOT NULL,
+        value BLOB,
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      ) WITHOUT ROWID`,
+      `CREATE TABLE timers (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fire_at INTEGER NOT NULL,
+        PRIMARY KEY (run_id, key)
+      ) WITHOUT ROWID`,
+      // Serves `listTimers` in its final order, so a due-timer scan never sorts.
+      'CREATE INDEX timers_by_fire_at ON timers (fire_at, run_id, key)',
+      // AUTOINCREMENT: a consumed message's id is never handed out again, so ids only increase.
+      `CREATE TABLE inbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+      )`,
+      'CREATE INDEX inbox_by_run_name ON inbox (run_id, name, id)',
+      // Facts about the database itself, such as which process owns it.
+      'CREATE TABLE meta (key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
+    ],
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
+
+/** What the header says about a database before anything is written to it. */
+export interface DatabaseHeader {
+  /** 0 for a new, empty file. */
+  schemaVersion: number;
+}
+
+/**
+ * Refuses a file that is corrupt, foreign or too new; read-only, so a refused file is left as it was.
+ * Errors other than corruption propagate unchanged.
+ */
+export function checkDatabase(db: Database, path: string): DatabaseHeader {
+  let applicationId: number;
+  let schemaVersion: number;
+  let objects: number;
+  try {
+    applicationId = pragmaNumber(db, 'application_id');
+    schemaVersion = pragmaNumber(db, 'user_version');
+    objects = (db.query('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number }).n;
+  } catch (error) {
+    if (isCorruption(error)) throw new StorageCorruptError(path, error);
+    throw error;
+  }
+  if (applicationId === WEFT_APPLICATION_ID) {
+    if (schemaVersion > LATEST_SCHEMA_VERSION) {
+      throw new StorageSchemaTooNewError(path, schemaVersion, LATEST_SCHEMA_VERSION);
+    }
+    return { schemaVersion };
+  }
+  // A new file: nothing in it yet, so it is ours to initialise.
+  if (applicationId === 0 && objects === 0 && schemaVersion === 0) return { schemaVersion: 0 };
+  throw new StorageNotWeftDatabaseError(path, applicationId);
+}
+
+/** Applies every migration newer than the database in one `BEGIN IMMEDIATE` transaction. */
+export function migrate(db: Database, path: string, header: DatabaseHeader): void {
+  if (header.schemaVersion === LATEST_SCHEMA_VERSION) return;
+  db.run('BEGIN IMMEDIATE');
+  try {
+    // Read again under the write lock: the header check ran before it was taken.
+    const current = pragmaNumber(db, 'user_version');
+    if (current > LATEST_SCHEMA_VERSION) throw new StorageSchemaTooNewError(path, current, LATEST_SCHEMA_VERSION);
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      for (const statement of migration.statements) db.run(statement);
+    }
+    // PRAGMA arguments cannot be bound; both values are integers from this module.
+    db.run(`PRAGMA application_id = ${WEFT_APPLICATION_ID}`);
+    db.run(`PRAGMA user_version = ${LATEST_SCHEMA_VERSION}`);
+    db.run('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.run('ROLLBACK');
+    throw error;
+  }
+}
+
+function pragmaNumber(db: Database, name: 'application_id' | 'user_version'): number {
+  const row = db.query(`PRAGMA ${name}`).get() as Record<string, number> | null;
+  return row?.[name] ?? 0;
+}

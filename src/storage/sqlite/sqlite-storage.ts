@@ -1,0 +1,207 @@
+/**
+ * The SQLite storage adapter: Weft's embedded default, one process and one file, on `bun:sqlite`.
+ *
+ * This file is the `Storage` surface only; each hard part lives in its own module:
+ * `open-database.ts` (lock, checks, pragmas, migrations), `owner-lock.ts` (one owner per file),
+ * `group-commit.ts` + `write-group.ts` (many commits, one transaction), `bound-mutation.ts`
+ * (mutations → statements, conflicts → contract errors), `sqlite-statements.ts`, `sqlite-rows.ts`.
+ *
+ * Traps it avoids:
+ * - "Done" before durable. `commit` resolves only after the SQLite COMMIT of its group returned, with
+ *   `synchronous` set by `durability`; a failed COMMIT rejects every commit of the group.
+ * - Answering after close. Every method checks first and rejects with `StorageClosedError`; commits
+ *   accepted before `close()` are still written by it, so none is left hanging.
+ * - Driver errors leaking. Reads that hit a damaged file reject with `StorageCorruptError`.
+ */
+import type { Database } from 'bun:sqlite';
+import { InvalidArgumentError } from '../../core/errors.ts';
+import type {
+  InboxMessage,
+  JournalEntry,
+  ListTimersOptions,
+  Mutation,
+  RunRecord,
+  RunStatus,
+  Storage,
+  TimerRecord,
+} from '../storage.ts';
+import { StorageClosedError } from '../storage-closed-error.ts';
+import type { BoundMutation } from './bound-mutation.ts';
+import { bindMutation } from './bound-mutation.ts';
+import { GroupCommit } from './group-commit.ts';
+import type { SQLiteDurability } from './open-database.ts';
+import { openDatabase } from './open-database.ts';
+import type { OwnerLock } from './owner-lock.ts';
+import { isCorruption, StorageCorruptError } from './sqlite-errors.ts';
+import { toInboxMessage, toJournalEntry, toRunRecord, toTimerRecord } from './sqlite-rows.ts';
+import type { SQLiteStatements } from './sqlite-statements.ts';
+import { finalizeStatements, prepareStatements } from './sqlite-statements.ts';
+import { writeGroup } from './write-group.ts';
+
+export interface SQLiteStorageOptions {
+  /** A file path, or ':memory:' for a private in-memory database (tests). */
+  path: string;
+  /**
+   * 'normal' (default): `synchronous=NORMAL` — a commit survives a process crash, but a power loss
+   * or OS crash may lose the last commits (the file stays consistent). 'full': `synchronous=FULL` —
+   * a resolved commit survives power loss too, at the cost of an fsync per group.
+   */
+  durability?: SQLiteDurability;
+}
+
+/** Counters for observing group commit; they only ever grow. */
+export interface SQLiteStorageStats {
+  /** SQLite write transactions that committed at least one caller's commit; one per group. */
+  readonly transactions: number;
+  /** Caller commits that landed (each is one savepoint in some transaction). */
+  readonly commits: number;
+}
+
+/**
+ * A `Storage` in one SQLite file (WAL mode), owned by one process at a time.
+ *
+ * @example
+ * await using storage = new SQLiteStorage({ path: './weft.db', durability: 'full' });
+ * await storage.commit([{ op: 'putTimer', timer: { runId: 'r1', key: 'deadline', fireAt: 1_000 } }]);
+ * await storage.listTimers({ dueBy: 1_000 }); // [{ runId: 'r1', key: 'deadline', fireAt: 1000 }]
+ */
+export class SQLiteStorage implements Storage {
+  readonly path: string;
+  readonly durability: SQLiteDurability;
+  readonly #db: Database;
+  readonly #lock: OwnerLock | null;
+  readonly #statements: SQLiteStatements;
+  readonly #group: GroupCommit<readonly BoundMutation[]>;
+  #closed = false;
+  #transactions = 0;
+  #commits = 0;
+
+  /**
+   * Opens (creating if needed) and migrates the database, and takes its owner lock. Throws
+   * `storage_locked`, `storage_not_weft_database`, `storage_corrupt`, `storage_schema_too_new` or
+   * `storage_open_failed`.
+   */
+  constructor(pathOrOptions: string | SQLiteStorageOptions) {
+    const options = typeof pathOrOptions === 'string' ? { path: pathOrOptions } : pathOrOptions;
+    this.path = options.path;
+    this.durability = options.durability ?? 'normal';
+    // Checked at run time too: a typo from untyped code must not quietly weaken durability.
+    if (typeof this.path !== 'string') throw new InvalidArgumentError('SQLiteStorage needs a path');
+    if (this.durability !== 'normal' && this.durability !== 'full') {
+      throw new InvalidArgumentError(`Unknown durability ${JSON.stringify(this.durability)}: use 'normal' or 'full'`);
+    }
+    const { db, lock } = openDatabase(this.path, this.durability);
+    this.#db = db;
+    this.#lock = lock;
+    try {
+      this.#statements = prepareStatements(db);
+    } catch (error) {
+      db.close();
+      lock?.release();
+      throw error;
+    }
+    this.#group = new GroupCommit((batches) => this.#writeGroup(batches));
+  }
+
+  get stats(): SQLiteStorageStats {
+    return { transactions: this.#transactions, commits: this.#commits };
+  }
+
+  async commit(mutations: readonly Mutation[]): Promise<void> {
+    this.#assertOpen();
+    const bound = mutations.map(bindMutation);
+    if (bound.length === 0) return;
+    return this.#group.submit(bound);
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    return this.#read(() => {
+      const row = this.#statements.selectRun.get({ id });
+      return row ? toRunRecord(row) : undefined;
+    });
+  }
+
+  async findRunByIdempotencyKey(key: string): Promise<RunRecord | undefined> {
+    return this.#read(() => {
+      const row = this.#statements.selectRunByKey.get({ key });
+      return row ? toRunRecord(row) : undefined;
+    });
+  }
+
+  async listRunsByStatus(statuses: readonly RunStatus[]): Promise<RunRecord[]> {
+    return this.#read(() =>
+      this.#statements.selectRunsByStatus.all({ statuses: JSON.stringify([...new Set(statuses)]) }).map(toRunRecord),
+    );
+  }
+
+  async getJournal(runId: string): Promise<JournalEntry[]> {
+    return this.#read(() => this.#statements.selectJournal.all({ runId }).map(toJournalEntry));
+  }
+
+  async listTimers(options: ListTimersOptions = {}): Promise<TimerRecord[]> {
+    const { dueBy, limit } = options;
+    return this.#read(() =>
+      this.#statements.selectTimers
+        .all({
+          dueBy: dueBy ?? Number.POSITIVE_INFINITY,
+          // SQLite reads a negative LIMIT as "no limit"; a caller's negative limit means none at all.
+          limit: limit === undefined ? -1 : Math.max(0, Math.floor(limit) || 0),
+        })
+        .map(toTimerRecord),
+    );
+  }
+
+  async listRunTimers(runId: string): Promise<TimerRecord[]> {
+    return this.#read(() => this.#statements.selectRunTimers.all({ runId }).map(toTimerRecord));
+  }
+
+  async peekSignal(runId: string, name: string): Promise<InboxMessage | undefined> {
+    return this.#read(() => {
+      const row = this.#statements.selectOldestSignal.get({ runId, name });
+      return row ? toInboxMessage(row) : undefined;
+    });
+  }
+
+  /**
+   * Writes the commits already accepted, then closes the database and releases the owner lock.
+   * Closing again is a no-op, so `await using` after an explicit `close()` is safe.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#group.flush();
+      finalizeStatements(this.#statements);
+      // With every statement finalized the connection closes now, checkpointing and removing the WAL.
+      this.#db.close();
+    } finally {
+      this.#lock?.release();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StorageClosedError();
+  }
+
+  #read<T>(query: () => T): T {
+    this.#assertOpen();
+    try {
+      return query();
+    } catch (error) {
+      if (isCorruption(error)) throw new StorageCorruptError(this.path, error);
+      throw error;
+    }
+  }
+
+  #writeGroup(batches: readonly (readonly BoundMutation[])[]): (Error | undefined)[] {
+    const failures = writeGroup(this.#db, this.#statements, this.path, batches);
+    const landed = failures.filter((failure) => failure === undefined).length;
+    if (landed > 0) this.#transactions += 1;
+    this.#commits += landed;
+    return failures;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The process the crash test kills. It opens the SQLite database, recovers, (re)starts the runs
+ * and sends the signals it has no acknowledgement for, and exits when every run has finished.
+ *
+ * Files it shares with the test (all append-only, one fact per line):
+ * - ledger: `<incarnation> <idempotencyKey>` for every activity execution, written when the
+ *   activity runs — the side effect whose repetitions the test counts;
+ * - acks: `start <id>` / `signal <id>` written only after the engine acknowledged the call, so
+ *   the test knows which acknowledged operations must survive a kill.
+ */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { Engine, signal, workflow } from '../../src/index.ts';
+import { SQLiteStorage } from '../../src/storage/sqlite/index.ts';
+
+const [dbPath, ledgerPath, acksPath, incarnationArg, runCountArg] = process.argv.slice(2);
+if (!dbPath || !ledgerPath || !acksPath || !incarnationArg || !runCountArg) {
+  throw new Error('usage: crash-worker <db> <ledger> <acks> <incarnation> <runs>');
+}
+const incarnation = Number(incarnationArg);
+const runCount = Number(runCountArg);
+
+const go = signal<number>('go');
+export const LANES = 4;
+
+const effect = async (input: number, actx: { idempotencyKey: string }): Promise<number> => {
+  appendFileSync(ledgerPath, `${incarnation} ${actx.idempotencyKey}\n`);
+  await new Promise((resolve) => setTimeout(resolve, 8));
+  return input + 1;
+};
+
+export const crashy = workflow({ name: 'crashy', version: '1' })
+  .activities({ effect })
+  .execute(async function* (ctx, n: number) {
+    const a = yield* ctx.run('effect', n);
+    yield* ctx.sleep(10 + (n % 3) * 10);
+    const bonus = yield* ctx.waitForSignal(go);
+    const [b, c] = yield* ctx.all([ctx.run('effect', a), ctx.run('effect', a + 10)]);
+    yield* ctx.sleep(5);
+    let d = b + c;
+    for (let i = 0; i < 3; i++) d = yield* ctx.run('effect', d);
+    return d + bonus;
+  });
+
+const acked = new Set(existsSync(acksPath) ? readFileSync(acksPath, 'utf8').split('\n').filter(Boolean) : []);
+const ack = (line: string): void => appendFileSync(acksPath, `${line}\n`);
+
+const storage = new SQLiteStorage(dbPath);
+const engine = await Engine.create({ storage, workflows: [crashy] });
+console.log('ready');
+
+async function runOne(i: number): Promise<unknown> {
+  const id = `run-${i}`;
+  const handle = await engine.start(crashy, i, { id, idempotencyKey: `key-${i}` });
+  if (!acked.has(`start ${id}`)) ack(`start ${id}`);
+  if (!acked.has(`signal ${id}`)) {
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 10));
+    await engine.signal(id, go, 1000 * i);
+    ack(`signal ${id}`);
+  }
+  return handle.result();
+}
+
+// LANES runs at a time, each lane working through its runs in order: enough concurrency to
+// exercise group commit, and enough sequential work that the kills land all along the way.
+const results: unknown[] = new Array(runCount);
+await Promise.all(
+  Array.from({ length: LANES }, async (_, lane) => {
+    for (let i = lane; i < runCount; i += LANES) results[i] = await runOne(i);
+  }),
+);
+console.log(`done ${JSON.stringify(results)}`);
+await engine.close();
+await storage.close();
