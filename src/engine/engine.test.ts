@@ -191,3 +191,18 @@ describe('registration and recovery', () => {
     await storage.close();
   });
 });
+
+describe('closing', () => {
+  test('await using closes the engine at the end of the scope, and a closed engine keeps the storage open', async () => {
+    const storage = new MemoryStorage();
+    let escaped: Engine | undefined;
+    {
+      await using engine = await Engine.create({ storage, workflows: [echo] });
+      escaped = engine;
+      expect(await (await engine.start(echo, 'x', { id: 'u' })).result()).toBe('X');
+    }
+    await expect(escaped.start(echo, 'y')).rejects.toMatchObject({ code: 'engine_closed' });
+    expect((await storage.getRun('u'))?.status).toBe('completed');
+    await storage.close();
+  });
+});

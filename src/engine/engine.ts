@@ -269,7 +269,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
       executor.adoptTimer(DEADLINE_TIMER);
       this.#timers.schedule(id, DEADLINE_TIMER, run.deadline);
     }
-    this.#emit('workflow:started', id, { type: run.type });
+    this.#emit('workflow:started', id, { workflowType: run.type });
     executor.start();
     return id;
   }

@@ -1,0 +1,40 @@
+/**
+ * `npm start` from a user's side: the CLI hosts the engine on a SQLite file, runs the bundled
+ * examples, and shuts down cleanly on SIGTERM.
+ */
+import { afterAll, expect, test } from 'bun:test';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const dir = mkdtempSync(join(tmpdir(), 'weft-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const main = join(import.meta.dir, '../../src/cli/main.ts');
+
+test('weft run --demo completes the example workflows on SQLite and closes cleanly on SIGTERM', async () => {
+  const db = join(dir, 'demo.db');
+  const child = Bun.spawn([process.execPath, main, 'run', '--demo', '--db', db], {
+    cwd: join(import.meta.dir, '../..'),
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  let output = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    output += decoder.decode(chunk);
+    if ((output.match(/"demo":/g) ?? []).length === 3) break;
+  }
+  child.kill('SIGTERM');
+  expect(await child.exited).toBe(0);
+  expect(output).toContain('"result":30');
+  expect(output).toContain('"status":"shipped"');
+  expect(output).toContain('stretch your legs');
+  expect(existsSync(db)).toBe(true);
+  expect(existsSync(`${db}-wal`)).toBe(false);
+}, 30_000);
+
+test('weft with no command prints usage and exits with 2', async () => {
+  const child = Bun.spawn([process.execPath, main], { stdout: 'pipe', stderr: 'pipe' });
+  expect(await child.exited).toBe(2);
+  expect(await new Response(child.stdout).text()).toContain('usage: weft run');
+});
