@@ -111,7 +111,11 @@ export class Engine extends EventTarget implements AsyncDisposable {
   readonly #executors = new Map<string, RunExecutor>();
   readonly #waiters = new Map<string, PromiseWithResolvers<RunRecord>[]>();
   readonly #startsByKey = new Map<string, Promise<string>>();
-  readonly #inflightCommits = new Set<Promise<void>>();
+  #inflightCommits = 0;
+  #commitsDrained: PromiseWithResolvers<void> | undefined;
+  readonly #commitSettled = (): void => {
+    if (--this.#inflightCommits === 0) this.#commitsDrained?.resolve();
+  };
   readonly #host: ExecutorHost;
   #sequence = 0;
   #closing = false;
@@ -258,19 +262,25 @@ export class Engine extends EventTarget implements AsyncDisposable {
       updatedAt: now,
       deadline: timeoutMs === undefined ? null : now + timeoutMs,
     };
-    const mutations: Mutation[] = [{ op: 'createRun', run }];
+    const creation: Mutation[] = [{ op: 'createRun', run: { ...run } }];
     if (run.deadline !== null) {
-      mutations.push({ op: 'putTimer', timer: { runId: id, key: DEADLINE_TIMER, fireAt: run.deadline } });
+      creation.push({ op: 'putTimer', timer: { runId: id, key: DEADLINE_TIMER, fireAt: run.deadline } });
     }
-    await this.#host.commit(mutations);
-    const executor = new RunExecutor(this.#host, definition, { ...run }, []);
+    const executor = new RunExecutor(this.#host, definition, run, [], creation);
     this.#executors.set(id, executor);
     if (run.deadline !== null) {
       executor.adoptTimer(DEADLINE_TIMER);
       this.#timers.schedule(id, DEADLINE_TIMER, run.deadline);
     }
-    this.#emit('workflow:started', id, { workflowType: run.type });
     executor.start();
+    try {
+      await executor.created;
+    } catch (error) {
+      if (this.#executors.get(id) === executor) this.#executors.delete(id);
+      this.#timers.cancel(id, DEADLINE_TIMER);
+      throw error;
+    }
+    this.#emit('workflow:started', id, { workflowType: run.type });
     return id;
   }
 
@@ -359,7 +369,10 @@ export class Engine extends EventTarget implements AsyncDisposable {
     }
     for (const executor of executors) executor.halt(new EngineClosedError());
     await Promise.all(executors.map((e) => e.done));
-    while (this.#inflightCommits.size > 0) await Promise.allSettled([...this.#inflightCommits]);
+    if (this.#inflightCommits > 0) {
+      this.#commitsDrained = Promise.withResolvers<void>();
+      await this.#commitsDrained.promise;
+    }
     this.#executors.clear();
     for (const waiters of this.#waiters.values()) for (const w of waiters) w.reject(new EngineClosedError());
     this.#waiters.clear();
@@ -377,9 +390,8 @@ export class Engine extends EventTarget implements AsyncDisposable {
       isClosing: () => this.#closing,
       commit: (mutations) => {
         const committed = this.#storage.commit(mutations);
-        this.#inflightCommits.add(committed);
-        const forget = (): void => void this.#inflightCommits.delete(committed);
-        committed.then(forget, forget);
+        this.#inflightCommits++;
+        committed.then(this.#commitSettled, this.#commitSettled);
         return committed;
       },
       emit: (type, workflowId, data) => this.#emit(type, workflowId, data),
@@ -469,7 +481,23 @@ export class Engine extends EventTarget implements AsyncDisposable {
     return state;
   }
 
+  override addEventListener(
+    type: string,
+    listener: Parameters<EventTarget['addEventListener']>[1],
+    options?: Parameters<EventTarget['addEventListener']>[2],
+  ): void {
+    if (listener !== null) this.#listenerCounts.set(type, (this.#listenerCounts.get(type) ?? 0) + 1);
+    super.addEventListener(type, listener, options);
+  }
+
+  /**
+   * Listener counts by event type, so the hot path builds no event nobody listens to. Never
+   * decremented: a removed listener only costs building events again, a wrong count would lose them.
+   */
+  readonly #listenerCounts = new Map<string, number>();
+
   #emit(type: EngineEventType, workflowId: string | undefined, data?: Record<string, unknown>): void {
+    if (!this.#listenerCounts.get(type)) return;
     const event = new EngineEvent(type, {
       workflowId,
       timestamp: this.#clock.now(),

@@ -25,7 +25,14 @@ import {
 import type { RandomSource } from '../core/random.ts';
 import { isCommand, isComposite, type Command, type CompositeCommand, type LeafCommand } from '../define/operation.ts';
 import type { AnyWorkflowDefinition } from '../define/workflow.ts';
-import { RunStatus, type JournalEntry, type Mutation, type RunRecord, type Storage } from '../storage/storage.ts';
+import {
+  RunStatus,
+  type JournalEntry,
+  type Mutation,
+  type RunPatch,
+  type RunRecord,
+  type Storage,
+} from '../storage/storage.ts';
 import { runActivity } from './activity-runner.ts';
 import type { EngineEventType } from './engine-events.ts';
 import type { TimerService } from './timer-service.ts';
@@ -73,7 +80,8 @@ export class RunExecutor {
   readonly definition: AnyWorkflowDefinition;
   readonly #host: ExecutorHost;
   readonly #journal: Map<number, JournalEntry>;
-  readonly #abort = new AbortController();
+  /** Created on first use: most runs never hand their signal to anyone. */
+  #abortController: AbortController | undefined;
   readonly #live = new Map<number, LiveStep>();
   /** Waiting signal steps by signal name, oldest first. */
   readonly #signalWaits = new Map<
@@ -90,16 +98,62 @@ export class RunExecutor {
   /** True while a composite starts its children: status is decided once all have started. */
   #composing = false;
   #idle: PromiseWithResolvers<void> | undefined;
-  readonly #done = Promise.withResolvers<void>();
-  /** Rejects with `Stop` when the run is ended from outside, to unblock a drive loop waiting on a step. */
-  readonly #stopLoop = Promise.withResolvers<never>();
+  #done: Promise<void> = Promise.resolve();
+  /** The step the drive loop awaits; rejected with `Stop` when the run is ended from outside. */
+  #awaited: PromiseWithResolvers<Outcome> | undefined;
 
-  constructor(host: ExecutorHost, definition: AnyWorkflowDefinition, run: RunRecord, journal: JournalEntry[]) {
+  /**
+   * @param creation for a new run: the rows that create it. They ride along with the run's first
+   *   commit — made before the first side effect, wait or completion — so a run that suspends or
+   *   finishes at once costs one transaction; `created` settles with that commit.
+   */
+  constructor(
+    host: ExecutorHost,
+    definition: AnyWorkflowDefinition,
+    run: RunRecord,
+    journal: JournalEntry[],
+    creation?: Mutation[],
+  ) {
     this.#host = host;
     this.definition = definition;
     this.run = run;
     this.#journal = new Map(journal.map((entry) => [entry.seq, entry]));
-    this.#stopLoop.promise.catch(() => undefined);
+    if (creation !== undefined) {
+      this.#pending = [...creation];
+      this.#creation = {
+        mutation: creation[0] as Mutation & { op: 'createRun' },
+        taken: false,
+        ...Promise.withResolvers(),
+      };
+      this.#creation.promise.catch(() => undefined);
+      this.#inboxMayHoldMessages = false;
+    }
+  }
+
+  /** Settles once the run's creating commit did (immediately for a recovered run). */
+  get created(): Promise<void> {
+    return this.#creation?.promise ?? Promise.resolve();
+  }
+
+  #creation: (PromiseWithResolvers<void> & { mutation: Mutation & { op: 'createRun' }; taken: boolean }) | undefined;
+  /** False only while a run this engine created has certainly received no signal: skips an inbox read. */
+  #inboxMayHoldMessages = true;
+
+  /** Every write of this run goes through here, so the creating rows go first and their failure stops the run. */
+  async #commit(mutations: Mutation[]): Promise<void> {
+    const creation = this.#creation;
+    const carriesCreation = creation !== undefined && creation.taken && mutations.includes(creation.mutation);
+    try {
+      await this.#host.commit(mutations);
+    } catch (error) {
+      if (!carriesCreation) throw error;
+      this.#stopped = true;
+      this.#abortRun(error);
+      this.#releaseAll();
+      creation.reject(error);
+      throw new Stop();
+    }
+    if (carriesCreation) creation.resolve();
   }
 
   get id(): string {
@@ -107,7 +161,7 @@ export class RunExecutor {
   }
 
   get signal(): AbortSignal {
-    return this.#abort.signal;
+    return (this.#abortController ??= new AbortController()).signal;
   }
 
   /** Time, randomness and checks the workflow context draws on. */
@@ -129,7 +183,7 @@ export class RunExecutor {
 
   /** Resolves when the drive loop has ended for any reason. */
   get done(): Promise<void> {
-    return this.#done.promise;
+    return this.#done;
   }
 
   /** Tells the executor which timer rows of its run exist (at recovery). */
@@ -138,15 +192,18 @@ export class RunExecutor {
   }
 
   start(): void {
-    this.#drive().then(
-      () => this.#done.resolve(),
-      (error: unknown) => {
-        this.#stopped = true;
-        this.#abort.abort(error);
-        this.#host.fault(this, error);
-        this.#done.resolve();
-      },
-    );
+    this.#done = this.#drive().catch((error: unknown) => {
+      if (error instanceof Stop) return;
+      this.#stopped = true;
+      this.#abortRun(error);
+      this.#host.fault(this, error);
+    });
+  }
+
+  /** Aborts `ctx.signal` and every activity, and unblocks the drive loop. */
+  #abortRun(reason: unknown): void {
+    this.#abortController?.abort(reason);
+    this.#awaited?.reject(new Stop());
   }
 
   // ---- the drive loop -------------------------------------------------------------------------
@@ -178,7 +235,7 @@ export class RunExecutor {
         );
       }
       try {
-        feed = await Promise.race([this.#perform(step.value), this.#stopLoop.promise]);
+        feed = await this.#perform(step.value);
       } catch (error) {
         if (error instanceof Stop) return;
         if (error instanceof NondeterminismError) return this.#fail(error, FailureCategory.nondeterminism);
@@ -210,10 +267,11 @@ export class RunExecutor {
   async #finish(patch: Pick<RunRecord, 'status' | 'result' | 'error' | 'failureCategory'>): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    const changes = this.#patchRun({ ...patch, updatedAt: this.#host.clock.now() });
     const mutations = this.#takePending();
-    mutations.push({ op: 'updateRun', id: this.id, patch: { ...patch, updatedAt: this.#host.clock.now() } });
+    mutations.push(...changes);
     if (this.#timerKeys.size > 0) mutations.push({ op: 'deleteRunTimers', runId: this.id });
-    await this.#host.commit(mutations);
+    await this.#commit(mutations);
     this.#releaseAll();
     Object.assign(this.run, patch);
     this.#host.finished(this);
@@ -228,13 +286,12 @@ export class RunExecutor {
       kind === 'cancelled'
         ? { status: RunStatus.cancelled, error: serializeError(reason), failureCategory: null }
         : { status: RunStatus.timedOut, error: serializeError(reason), failureCategory: FailureCategory.timeout };
-    this.#abort.abort(reason);
-    this.#stopLoop.reject(new Stop());
+    this.#abortRun(reason);
+    const changes = this.#patchRun({ ...patch, updatedAt: this.#host.clock.now() });
     const mutations = this.#takePending();
-    mutations.push({ op: 'updateRun', id: this.id, patch: { ...patch, updatedAt: this.#host.clock.now() } });
-    mutations.push({ op: 'deleteRunTimers', runId: this.id });
+    mutations.push(...changes, { op: 'deleteRunTimers', runId: this.id });
     this.#releaseAll();
-    await this.#host.commit(mutations);
+    await this.#commit(mutations);
     Object.assign(this.run, patch);
     this.#host.finished(this);
     this.#host.emit(kind === 'cancelled' ? 'workflow:cancelled' : 'workflow:timed-out', this.id);
@@ -251,8 +308,7 @@ export class RunExecutor {
   halt(reason: unknown): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#abort.abort(reason);
-    this.#stopLoop.reject(new Stop());
+    this.#abortRun(reason);
   }
 
   #releaseAll(): void {
@@ -266,7 +322,18 @@ export class RunExecutor {
   #takePending(): Mutation[] {
     const pending = this.#pending;
     this.#pending = [];
+    if (this.#creation !== undefined) this.#creation.taken = true;
     return pending;
+  }
+
+  /** Changes the run row: folded into the creating row while that is still pending, else an update. */
+  #patchRun(patch: RunPatch): Mutation[] {
+    const creation = this.#creation;
+    if (creation !== undefined && !creation.taken) {
+      Object.assign(creation.mutation.run, patch);
+      return [];
+    }
+    return [{ op: 'updateRun', id: this.id, patch }];
   }
 
   // ---- recorded values (ctx.now / random / uuid) -----------------------------------------------
@@ -296,7 +363,7 @@ export class RunExecutor {
       this.#verify(seq, entry, command.kind, leafName(command));
       return this.#outcomeOf(entry);
     }
-    const { promise, resolve, reject } = Promise.withResolvers<Outcome>();
+    const { promise, resolve, reject } = this.#awaitStep();
     await this.#startLeaf(seq, command, (entry, mutations) => {
       const committed = this.#commitSettled([...mutations, { op: 'appendJournal', entry }], [entry]);
       committed.then(() => resolve(this.#outcomeOf(entry)), reject);
@@ -326,12 +393,17 @@ export class RunExecutor {
       this.#verify(child.seq, child, childCommand.kind, leafName(childCommand));
       return this.#outcomeOf(child);
     }
-    const { promise, resolve, reject } = Promise.withResolvers<Outcome>();
+    const { promise, resolve, reject } = this.#awaitStep();
     const results: Outcome[] = new Array<Outcome>(command.children.length);
     let remaining = command.children.length;
     let decided = false;
     const started: LiveStep[] = [];
-    const decide = (childIndex: number, childEntry: JournalEntry | undefined, mutations: Mutation[]): Promise<void> => {
+    const decide = (
+      childIndex: number,
+      outcome: Outcome,
+      childEntry: JournalEntry | undefined,
+      mutations: Mutation[],
+    ): Promise<void> => {
       decided = true;
       const cleanup = started
         .filter((s) => !s.settled)
@@ -348,7 +420,7 @@ export class RunExecutor {
         ...entries.map((entry) => ({ op: 'appendJournal', entry }) as const),
       ];
       const committed = this.#commitSettled(writes, entries);
-      committed.then(() => resolve(results[childIndex]), reject);
+      committed.then(() => resolve(outcome), reject);
       return committed;
     };
     const onChild = (
@@ -360,7 +432,7 @@ export class RunExecutor {
       if (decided) return Promise.resolve();
       results[index] = outcome;
       remaining--;
-      if (command.kind === 'race' || !outcome.ok) return decide(index, childEntry, mutations);
+      if (command.kind === 'race' || !outcome.ok) return decide(index, outcome, childEntry, mutations);
       const finish = (): void => {
         if (remaining === 0 && !decided) {
           decided = true;
@@ -403,6 +475,15 @@ export class RunExecutor {
     return promise;
   }
 
+  /** The promise the drive loop waits on for the current step; `#abortRun` rejects it. */
+  #awaitStep(): PromiseWithResolvers<Outcome> {
+    const awaited = Promise.withResolvers<Outcome>();
+    // Settled even when starting the step throws (and nobody awaits it): never an unhandled rejection.
+    awaited.promise.catch(() => undefined);
+    this.#awaited = awaited;
+    return awaited;
+  }
+
   /** Starts one live leaf step; `settle` is called once with its journal entry. */
   async #startLeaf(seq: number, command: LeafCommand, settle: SettleFn): Promise<LiveStep | undefined> {
     if (this.#stopped || this.#host.isClosing()) throw new Stop();
@@ -419,8 +500,9 @@ export class RunExecutor {
   async #startActivity(seq: number, command: LeafCommand & { kind: 'activity' }, settle: SettleFn): Promise<LiveStep> {
     const definition = command.definition;
     const controller = new AbortController();
-    const onRunAbort = (): void => controller.abort(this.#abort.signal.reason);
-    this.#abort.signal.addEventListener('abort', onRunAbort, { once: true });
+    const runSignal = this.signal;
+    const onRunAbort = (): void => controller.abort(runSignal.reason);
+    runSignal.addEventListener('abort', onRunAbort, { once: true });
     const step: LiveStep = {
       seq,
       command,
@@ -432,7 +514,7 @@ export class RunExecutor {
     };
     this.#live.set(seq, step);
     // Recorded values the activity may have been given must be durable before its side effects.
-    if (this.#pending.length > 0) await this.#host.commit(this.#takePending());
+    if (this.#pending.length > 0) await this.#commit(this.#takePending());
     if (this.#stopped) throw new Stop();
     this.#activitiesInFlight++;
     this.#host.emit('activity:started', this.id, { activity: command.name, seq });
@@ -454,7 +536,7 @@ export class RunExecutor {
           this.#idle?.resolve();
           this.#idle = undefined;
         }
-        this.#abort.signal.removeEventListener('abort', onRunAbort);
+        runSignal.removeEventListener('abort', onRunAbort);
         if (result.status === 'aborted' || step.settled || this.#stopped) return;
         let outcome: Outcome;
         if (result.status === 'completed') {
@@ -533,19 +615,25 @@ export class RunExecutor {
     if (timeoutMs !== undefined) {
       this.#timerSteps.set(key, () => deliver(this.#entry(seq, 'signal', name, { ok: true, value: undefined }), []));
     }
-    await this.#withSignalLock(async () => {
-      const message = await this.#host.storage.peekSignal(this.id, name);
-      if (step.settled) return;
-      if (message !== undefined) {
-        await deliver(this.#entryRaw(seq, 'signal', name, { ok: true, value: message.payload }), [
-          { op: 'consumeSignal', id: message.id },
-        ]);
-        return;
-      }
+    const register = (): void => {
       let waits = this.#signalWaits.get(name);
       if (waits === undefined) this.#signalWaits.set(name, (waits = []));
       waits.push({ seq, deliver });
-    });
+    };
+    if (!this.#inboxMayHoldMessages) {
+      // Nothing was ever enqueued for this run: no inbox read, no lock. A delivery queued behind the
+      // lock finds this waiter when it runs, because registering is synchronous.
+      register();
+    } else {
+      await this.#withSignalLock(async () => {
+        const message = await this.#host.storage.peekSignal(this.id, name);
+        if (step.settled) return;
+        if (message === undefined) return register();
+        await deliver(this.#entryRaw(seq, 'signal', name, { ok: true, value: message.payload }), [
+          { op: 'consumeSignal', id: message.id },
+        ]);
+      });
+    }
     if (!step.settled) {
       if (timeoutMs !== undefined) await this.#ensureTimer(key, this.#host.clock.now() + timeoutMs);
       else await this.#noteSuspended();
@@ -562,7 +650,9 @@ export class RunExecutor {
       const wait = this.#stopped ? undefined : this.#signalWaits.get(name)?.[0];
       const delivered = wait?.deliver(this.#entryRaw(wait.seq, 'signal', name, { ok: true, value: payload }), []);
       if (delivered !== undefined) return delivered;
-      await this.#host.commit([
+      this.#inboxMayHoldMessages = true;
+      await this.#commit([
+        ...this.#takePending(),
         { op: 'enqueueSignal', message: { runId: this.id, name, payload, createdAt: this.#host.clock.now() } },
       ]);
     });
@@ -605,12 +695,11 @@ export class RunExecutor {
       return;
     }
     this.#timerKeys.add(key);
+    const suspends = !this.#composing && this.#activitiesInFlight === 0 && this.#blockedOnlyOnWaits();
+    const status = suspends ? this.#statusMutation(RunStatus.suspended) : [];
     const mutations = this.#takePending();
-    mutations.push({ op: 'putTimer', timer: { runId: this.id, key, fireAt } });
-    if (!this.#composing && this.#activitiesInFlight === 0 && this.#blockedOnlyOnWaits()) {
-      mutations.push(...this.#statusMutation(RunStatus.suspended));
-    }
-    await this.#host.commit(mutations);
+    mutations.push({ op: 'putTimer', timer: { runId: this.id, key, fireAt } }, ...status);
+    await this.#commit(mutations);
     this.#host.timers.schedule(this.id, key, fireAt);
   }
 
@@ -642,14 +731,16 @@ export class RunExecutor {
     if (this.run.status === status) return [];
     this.run.status = status;
     this.#host.emit(status === RunStatus.suspended ? 'workflow:suspended' : 'workflow:resumed', this.id);
-    return [{ op: 'updateRun', id: this.id, patch: { status, updatedAt: this.#host.clock.now() } }];
+    return this.#patchRun({ status, updatedAt: this.#host.clock.now() });
   }
 
   async #noteSuspended(): Promise<void> {
     if (this.#composing || this.#activitiesInFlight > 0 || this.#live.size === 0) return;
     if (!this.#blockedOnlyOnWaits() || this.#stopped) return;
-    const mutations = [...this.#takePending(), ...this.#statusMutation(RunStatus.suspended)];
-    if (mutations.length > 0) await this.#host.commit(mutations);
+    const status = this.#statusMutation(RunStatus.suspended);
+    const mutations = this.#takePending();
+    mutations.push(...status);
+    if (mutations.length > 0) await this.#commit(mutations);
   }
 
   /** Commits a settled step's writes (marking the run running again) and records its entries. */
@@ -657,8 +748,9 @@ export class RunExecutor {
     if (this.#stopped) throw new Stop();
     const stillBlocked = !options.resumes && this.#activitiesInFlight === 0 && this.#blockedOnlyOnWaits();
     const status = stillBlocked ? RunStatus.suspended : RunStatus.running;
-    const writes = [...this.#takePending(), ...mutations, ...this.#statusMutation(status)];
-    await this.#host.commit(writes);
+    const statusChange = this.#statusMutation(status);
+    const writes = [...this.#takePending(), ...mutations, ...statusChange];
+    await this.#commit(writes);
     for (const entry of entries) this.#journal.set(entry.seq, entry);
     for (const entry of entries) {
       if (entry.kind === 'signal' && entry.value !== null) {

@@ -51,7 +51,10 @@ export function createWorkflowContext(host: ContextHost): WorkflowContext {
   const context = {
     workflowId: host.id,
     workflowType: host.run.type,
-    signal: host.signal,
+    // A getter: the run's AbortController is only created when someone asks for its signal.
+    get signal(): AbortSignal {
+      return host.signal;
+    },
 
     run(ref: unknown, input: unknown, options?: RunActivityOptions): Operation<unknown> {
       const definition = resolveActivity(ref);
