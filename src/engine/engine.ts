@@ -52,6 +52,12 @@ export interface EngineOptions {
   maxPayloadBytes?: number;
   /** How long `close()` lets in-flight activities finish before aborting them. Default '10s'. */
   shutdownGracePeriod?: Duration;
+  /**
+   * How many suspended runs stay in memory. Past this, the longest-suspended are evicted and
+   * rebuilt from their journal when a timer or signal wakes them. Default 1000; 0 evicts every
+   * suspended run at once.
+   */
+  maxSuspendedInMemory?: number;
 }
 
 export interface EngineCreateOptions extends EngineOptions {
@@ -118,6 +124,11 @@ export class Engine extends EventTarget implements AsyncDisposable {
   };
   readonly #host: ExecutorHost;
   #sequence = 0;
+  readonly #maxSuspended: number;
+  /** Resident suspended runs, longest-suspended first: the eviction order. */
+  readonly #suspendedResidents = new Map<string, RunExecutor>();
+  /** Evicted runs being rebuilt, so two wake-ups of one run share one executor. */
+  readonly #waking = new Map<string, Promise<RunExecutor | undefined>>();
   #closing = false;
   #closed: Promise<void> | undefined;
 
@@ -129,7 +140,11 @@ export class Engine extends EventTarget implements AsyncDisposable {
     this.#random = options.random ?? systemRandom;
     this.#codec = createCodec(options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
     this.#graceMs = parseDuration(options.shutdownGracePeriod ?? '10s');
-    this.#timers = new TimerService(this.#clock, (runId, key) => this.#executors.get(runId)?.onTimer(key));
+    this.#maxSuspended = options.maxSuspendedInMemory ?? 1000;
+    if (!Number.isInteger(this.#maxSuspended) || this.#maxSuspended < 0) {
+      throw new InvalidArgumentError('maxSuspendedInMemory must be an integer >= 0');
+    }
+    this.#timers = new TimerService(this.#clock, (runId, key) => this.#onTimer(runId, key));
     this.#host = this.#createHost();
   }
 
@@ -171,7 +186,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
     }
     const recovered: RunExecutor[] = [];
     for (const run of runs) {
-      if (this.#executors.has(run.id)) continue;
+      if (this.#executors.has(run.id) || this.#waking.has(run.id)) continue;
       const executor = new RunExecutor(
         this.#host,
         this.#definitions.get(run.type)!,
@@ -302,15 +317,16 @@ export class Engine extends EventTarget implements AsyncDisposable {
     if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('signal needs a non-empty name');
     const bytes = this.#codec.encode(payload, `payload of signal '${name}'`);
     const executor = this.#executors.get(id);
-    if (executor !== undefined) {
-      await executor.deliverSignal(name, bytes);
-    } else {
+    if (executor !== undefined) await executor.deliverSignal(name, bytes);
+    else {
       await this.#requireUnfinished(id);
       await this.#host.commit([
         { op: 'enqueueSignal', message: { runId: id, name, payload: bytes, createdAt: this.#clock.now() } },
       ]);
     }
     this.#emit('signal:received', id, { signal: name });
+    // An evicted run (or one evicted while the signal was queued) takes it from its inbox on replay.
+    if (!this.#executors.has(id)) this.#wakeInBackground(id);
   }
 
   /**
@@ -360,6 +376,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
   async #shutdown(): Promise<void> {
     this.#closing = true;
     this.#timers.stop();
+    await Promise.allSettled([...this.#waking.values()]);
     const executors = [...this.#executors.values()];
     if (this.#graceMs > 0) {
       const grace = Promise.withResolvers<void>();
@@ -397,15 +414,71 @@ export class Engine extends EventTarget implements AsyncDisposable {
       emit: (type, workflowId, data) => this.#emit(type, workflowId, data),
       finished: (executor) => {
         this.#executors.delete(executor.id);
+        this.#suspendedResidents.delete(executor.id);
         this.#settleWaiters(executor.id, executor.run);
       },
+      suspended: (executor) => {
+        this.#suspendedResidents.delete(executor.id);
+        this.#suspendedResidents.set(executor.id, executor);
+        this.#evictOverflow();
+      },
+      resumed: (executor) => void this.#suspendedResidents.delete(executor.id),
       fault: (executor, error) => {
         this.#executors.delete(executor.id);
+        this.#suspendedResidents.delete(executor.id);
         for (const waiter of this.#waiters.get(executor.id) ?? []) waiter.reject(error);
         this.#waiters.delete(executor.id);
         this.#emit('engine:error', executor.id, { error });
       },
     };
+  }
+
+  #evictOverflow(): void {
+    if (this.#closing) return;
+    for (const [id, executor] of this.#suspendedResidents) {
+      if (this.#suspendedResidents.size <= this.#maxSuspended) return;
+      this.#suspendedResidents.delete(id);
+      if (executor.tryEvict() && this.#executors.get(id) === executor) this.#executors.delete(id);
+    }
+  }
+
+  #onTimer(runId: string, key: string): void {
+    const executor = this.#executors.get(runId);
+    if (executor !== undefined) return executor.onTimer(key);
+    this.#wake(runId).then(
+      (woken) => woken?.onTimer(key),
+      (error: unknown) => this.#emit('engine:error', runId, { error }),
+    );
+  }
+
+  #wakeInBackground(id: string): void {
+    this.#wake(id).catch((error: unknown) => this.#emit('engine:error', id, { error }));
+  }
+
+  /** Rebuilds the executor of an evicted run from storage; undefined when it has finished meanwhile. */
+  #wake(id: string): Promise<RunExecutor | undefined> {
+    const resident = this.#executors.get(id);
+    if (resident !== undefined) return Promise.resolve(resident);
+    let waking = this.#waking.get(id);
+    if (waking !== undefined) return waking;
+    waking = (async () => {
+      const run = await this.#storage.getRun(id);
+      if (run === undefined || isFinished(run.status) || this.#closing) return undefined;
+      const definition = this.#definitions.get(run.type);
+      if (definition === undefined) return undefined;
+      const [journal, timers] = await Promise.all([this.#storage.getJournal(id), this.#storage.listRunTimers(id)]);
+      if (this.#closing || this.#executors.has(id)) return this.#executors.get(id);
+      const executor = new RunExecutor(this.#host, definition, run, journal);
+      for (const timer of timers) {
+        executor.adoptTimer(timer.key);
+        if (this.#timers.get(id, timer.key) === undefined) this.#timers.schedule(id, timer.key, timer.fireAt);
+      }
+      this.#executors.set(id, executor);
+      executor.start();
+      return executor;
+    })().finally(() => this.#waking.delete(id));
+    this.#waking.set(id, waking);
+    return waking;
   }
 
   async #result(id: string): Promise<unknown> {

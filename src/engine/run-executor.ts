@@ -52,6 +52,10 @@ export interface ExecutorHost {
   emit(type: EngineEventType, workflowId: string, data?: Record<string, unknown>): void;
   /** The run reached a terminal status (committed). */
   finished(executor: RunExecutor): void;
+  /** The run only waits on timers or signals now, with everything committed: it may be evicted. */
+  suspended(executor: RunExecutor): void;
+  /** The run left `suspended`. */
+  resumed(executor: RunExecutor): void;
   /** Storage failed under this run; it stays as last committed. */
   fault(executor: RunExecutor, error: unknown): void;
 }
@@ -123,6 +127,7 @@ export class RunExecutor {
       this.#creation = {
         mutation: creation[0] as Mutation & { op: 'createRun' },
         taken: false,
+        committed: false,
         ...Promise.withResolvers(),
       };
       this.#creation.promise.catch(() => undefined);
@@ -135,7 +140,9 @@ export class RunExecutor {
     return this.#creation?.promise ?? Promise.resolve();
   }
 
-  #creation: (PromiseWithResolvers<void> & { mutation: Mutation & { op: 'createRun' }; taken: boolean }) | undefined;
+  #creation:
+    | (PromiseWithResolvers<void> & { mutation: Mutation & { op: 'createRun' }; taken: boolean; committed: boolean })
+    | undefined;
   /** False only while a run this engine created has certainly received no signal: skips an inbox read. */
   #inboxMayHoldMessages = true;
 
@@ -143,6 +150,7 @@ export class RunExecutor {
   async #commit(mutations: Mutation[]): Promise<void> {
     const creation = this.#creation;
     const carriesCreation = creation !== undefined && creation.taken && mutations.includes(creation.mutation);
+    this.#commitsInFlight++;
     try {
       await this.#host.commit(mutations);
     } catch (error) {
@@ -152,8 +160,13 @@ export class RunExecutor {
       this.#releaseAll();
       creation.reject(error);
       throw new Stop();
+    } finally {
+      this.#commitsInFlight--;
     }
-    if (carriesCreation) creation.resolve();
+    if (carriesCreation) {
+      creation.committed = true;
+      creation.resolve();
+    }
   }
 
   get id(): string {
@@ -659,10 +672,15 @@ export class RunExecutor {
   }
 
   #withSignalLock<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#signalLock.then(fn, fn);
+    this.#signalLockHolders++;
+    const run = this.#signalLock.then(fn, fn).finally(() => this.#signalLockHolders--);
     this.#signalLock = run.catch(() => undefined);
     return run;
   }
+
+  /** Signal operations queued or running: the executor is not evicted under them. */
+  #signalLockHolders = 0;
+  #commitsInFlight = 0;
 
   // ---- timers --------------------------------------------------------------------------------
 
@@ -729,6 +747,7 @@ export class RunExecutor {
 
   #statusMutation(status: RunStatus): Mutation[] {
     if (this.run.status === status) return [];
+    if (this.run.status === RunStatus.suspended) this.#host.resumed(this);
     this.run.status = status;
     this.#host.emit(status === RunStatus.suspended ? 'workflow:suspended' : 'workflow:resumed', this.id);
     return this.#patchRun({ status, updatedAt: this.#host.clock.now() });
@@ -741,6 +760,27 @@ export class RunExecutor {
     const mutations = this.#takePending();
     mutations.push(...status);
     if (mutations.length > 0) await this.#commit(mutations);
+    if (this.run.status === RunStatus.suspended && !this.#stopped) this.#host.suspended(this);
+  }
+
+  /**
+   * Drops this executor if the run is only waiting and everything about it is committed: the
+   * journal, the timer rows and the inbox hold all it needs to be rebuilt by replay on the next
+   * timer or signal. Returns whether it was evicted.
+   */
+  tryEvict(): boolean {
+    if (this.#stopped || this.#activitiesInFlight > 0 || this.#pending.length > 0 || this.#commitsInFlight > 0) {
+      return false;
+    }
+    if (this.#signalLockHolders > 0 || this.#live.size === 0 || !this.#blockedOnlyOnWaits()) return false;
+    if (this.#creation !== undefined && !this.#creation.committed) return false;
+    for (const step of this.#live.values()) if (step.settled) return false;
+    this.#stopped = true;
+    this.#live.clear();
+    this.#signalWaits.clear();
+    this.#timerSteps.clear();
+    this.#awaited?.reject(new Stop());
+    return true;
   }
 
   /** Commits a settled step's writes (marking the run running again) and records its entries. */

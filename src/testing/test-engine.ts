@@ -17,6 +17,7 @@ export interface TestEngineOptions {
   clock?: Clock;
   random?: RandomSource;
   maxPayloadBytes?: number;
+  maxSuspendedInMemory?: number;
 }
 
 export interface TestEngine extends AsyncDisposable {
@@ -45,6 +46,7 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
       workflows,
       ...(options.random ? { random: options.random } : {}),
       ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
+      ...(options.maxSuspendedInMemory !== undefined ? { maxSuspendedInMemory: options.maxSuspendedInMemory } : {}),
       shutdownGracePeriod: 0,
     });
   const harness: TestEngine = {

@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, test } from 'bun:test';
+import { signal, workflow, type AnyWorkflowDefinition } from '../index.ts';
+import { createTestEngine, type TestEngine } from '../testing/index.ts';
+
+const harnesses: TestEngine[] = [];
+afterEach(async () => {
+  while (harnesses.length > 0) await harnesses.pop()!.close();
+});
+/** An engine that evicts every suspended run at once, so each wake-up is a rebuild from the journal. */
+async function evicting(...workflows: AnyWorkflowDefinition[]): Promise<TestEngine> {
+  const t = await createTestEngine({ workflows, maxSuspendedInMemory: 0 });
+  harnesses.push(t);
+  return t;
+}
+
+const go = signal<string>('go');
+
+describe('suspended runs evicted from memory', () => {
+  test('a signal wakes an evicted run, which continues where it stopped and runs each activity once', async () => {
+    const calls: string[] = [];
+    const replays: number[] = [];
+    const wf = workflow({ name: 'evicted-signal' })
+      .activities({ note: (s: string) => (calls.push(s), s) })
+      .execute(async function* (ctx) {
+        replays.push(1);
+        yield* ctx.run('note', 'before');
+        const first = yield* ctx.waitForSignal(go);
+        yield* ctx.run('note', first);
+        const second = yield* ctx.waitForSignal(go);
+        return [first, second];
+      });
+    const t = await evicting(wf);
+    const handle = await t.engine.start(wf, undefined, { id: 'es' });
+    await t.clock.advance(0);
+    await t.engine.signal('es', go, 'a');
+    await t.clock.advance(0);
+    await t.engine.signal('es', go, 'b');
+    expect(await handle.result()).toEqual(['a', 'b']);
+    expect(calls).toEqual(['before', 'a']);
+    expect(replays.length).toBeGreaterThanOrEqual(3);
+  });
+
+  test('a timer wakes an evicted run at its time', async () => {
+    const wf = workflow({ name: 'evicted-sleep' }).execute(async function* (ctx) {
+      yield* ctx.sleep('1h');
+      yield* ctx.sleep('1h');
+      return 'rested';
+    });
+    const t = await evicting(wf);
+    const handle = await t.engine.start(wf, undefined, { id: 'et' });
+    await t.clock.advance('1h');
+    expect((await t.engine.get('et'))?.status).toBe('suspended');
+    await t.clock.advance('1h');
+    expect(await handle.result()).toBe('rested');
+  });
+
+  test('signals sent in a burst to an evicted run are all consumed in order', async () => {
+    const wf = workflow({ name: 'evicted-burst' }).execute(async function* (ctx) {
+      const got: string[] = [];
+      for (let i = 0; i < 5; i++) got.push(yield* ctx.waitForSignal(go));
+      return got;
+    });
+    const t = await evicting(wf);
+    const handle = await t.engine.start(wf, undefined, { id: 'eb' });
+    await t.clock.advance(0);
+    await Promise.all(['1', '2', '3', '4', '5'].map((v) => t.engine.signal('eb', go, v)));
+    expect(await handle.result()).toEqual(['1', '2', '3', '4', '5']);
+  });
+
+  test('a race of a signal and a timer decides once for an evicted run', async () => {
+    const wf = workflow({ name: 'evicted-race' }).execute(async function* (ctx) {
+      const first = yield* ctx.race([ctx.waitForSignal(go), ctx.sleep('10m')]);
+      const next = yield* ctx.waitForSignal(go);
+      return { first: first ?? 'timer', next };
+    });
+    const t = await evicting(wf);
+    const handle = await t.engine.start(wf, undefined, { id: 'er' });
+    await t.clock.advance('10m');
+    await t.engine.signal('er', go, 'later');
+    expect(await handle.result()).toEqual({ first: 'timer', next: 'later' });
+  });
+
+  test('cancel and execution timeout reach evicted runs', async () => {
+    const wf = workflow({ name: 'evicted-end' }).execute(async function* (ctx) {
+      yield* ctx.waitForSignal(go);
+    });
+    const t = await evicting(wf);
+    const cancelled = await t.engine.start(wf, undefined, { id: 'ec' });
+    const timedOut = await t.engine.start(wf, undefined, { id: 'eto', executionTimeout: '1h' });
+    await t.clock.advance(0);
+    await t.engine.cancel('ec');
+    await expect(cancelled.result()).rejects.toMatchObject({ code: 'workflow_cancelled' });
+    await t.clock.advance('1h');
+    await expect(timedOut.result()).rejects.toMatchObject({ code: 'workflow_timed_out' });
+    expect((await t.engine.get('eto'))?.status).toBe('timed_out');
+    await expect(t.engine.signal('ec', go, 'x')).rejects.toMatchObject({ code: 'workflow_not_running' });
+  });
+
+  test('maxSuspendedInMemory must be a non-negative integer', async () => {
+    const wf = workflow({ name: 'x' }).execute(async function* () {});
+    await expect(createTestEngine({ workflows: [wf], maxSuspendedInMemory: -1 })).rejects.toMatchObject({
+      code: 'invalid_argument',
+    });
+  });
+});
