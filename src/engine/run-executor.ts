@@ -184,7 +184,6 @@ export class RunExecutor {
       now: () => host.clock.now(),
       random: () => host.random.random(),
       uuid: () => host.random.uuid(),
-      validateActivityInput: (value, activity) => void host.codec.encode(value, `input of activity '${activity}'`),
     });
   }
 
@@ -511,6 +510,14 @@ export class RunExecutor {
   }
 
   async #startActivity(seq: number, command: LeafCommand & { kind: 'activity' }, settle: SettleFn): Promise<LiveStep> {
+    try {
+      // Checked here, not at ctx.run, so replaying journaled steps never pays for encoding inputs.
+      this.#host.codec.encode(command.input, `input of activity '${command.name}'`);
+    } catch (error) {
+      const refused: LiveStep = { seq, command, settled: true, abandon: () => [] };
+      void settle(this.#entryRaw(seq, 'activity', command.name, { ok: false, error }), []);
+      return refused;
+    }
     const definition = command.definition;
     const controller = new AbortController();
     const runSignal = this.signal;

@@ -22,7 +22,6 @@ export interface ContextHost {
     now(): number;
     random(): number;
     uuid(): string;
-    validateActivityInput(value: unknown, activity: string): void;
   };
 }
 
@@ -59,7 +58,6 @@ export function createWorkflowContext(host: ContextHost): WorkflowContext {
     run(ref: unknown, input: unknown, options?: RunActivityOptions): Operation<unknown> {
       const definition = resolveActivity(ref);
       const name = typeof ref === 'string' ? ref : definition.name;
-      host.services.validateActivityInput(input, name);
       return new Operation({
         kind: 'activity',
         name,
