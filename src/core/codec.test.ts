@@ -139,3 +139,30 @@ describe('createCodec', () => {
     expect(error).toMatchObject({ code: 'payload_too_large', details: { size: exact + 1, limit: exact } });
   });
 });
+
+describe('small scalars', () => {
+  test('every small integer, boolean and null round-trips through the fast decode path', () => {
+    const codec = createCodec();
+    const values: unknown[] = [
+      true,
+      false,
+      null,
+      undefined,
+      -33,
+      -32,
+      -1,
+      0,
+      1,
+      127,
+      128,
+      255,
+      256,
+      65535,
+      65536,
+      -129,
+      1.5,
+    ];
+    for (let n = -40; n < 70_000; n += 7) values.push(n);
+    for (const value of values) expect(codec.decode(codec.encode(value, 'v'))).toBe(value as never);
+  });
+});

@@ -28,9 +28,32 @@ export function createCodec(maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): Codec 
       return bytes;
     },
     decode(bytes) {
-      return packr.unpack(bytes) as unknown;
+      return decodeTinyScalar(bytes) ?? (packr.unpack(bytes) as unknown);
     },
   };
+}
+
+const NOT_TINY = undefined;
+
+/**
+ * Most step results are small numbers, booleans or null. Decoding those by hand skips the
+ * per-call setup msgpackr does for every byte array (a DataView), which dominates replaying a
+ * long journal. Returns `NOT_TINY` (undefined) for anything else, including an encoded `undefined`.
+ */
+function decodeTinyScalar(bytes: Uint8Array): unknown {
+  const first = bytes[0];
+  if (first === undefined) return NOT_TINY;
+  if (bytes.length === 1) {
+    if (first <= 0x7f) return first; // positive fixint
+    if (first >= 0xe0) return first - 0x100; // negative fixint
+    if (first === 0xc0) return null;
+    if (first === 0xc2) return false;
+    if (first === 0xc3) return true;
+    return NOT_TINY;
+  }
+  if (first === 0xcc && bytes.length === 2) return bytes[1]; // uint8
+  if (first === 0xcd && bytes.length === 3) return (bytes[1]! << 8) | bytes[2]!; // uint16
+  return NOT_TINY;
 }
 
 const UNSUPPORTED_OBJECTS: [new (...args: never[]) => object, string][] = [

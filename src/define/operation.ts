@@ -37,11 +37,8 @@ export function isComposite(command: Command): command is CompositeCommand {
   return command.kind === 'all' || command.kind === 'race';
 }
 
-const OPERATION = Symbol.for('weft.operation');
-
 /** One durable step; use it with `yield*` inside a workflow. */
 export class Operation<T> implements Iterable<Command, T, unknown> {
-  readonly [OPERATION] = true;
   constructor(readonly command: Command) {}
 
   *[Symbol.iterator](): Generator<Command, T, unknown> {

@@ -83,7 +83,8 @@ export class RunExecutor {
   readonly run: RunRecord;
   readonly definition: AnyWorkflowDefinition;
   readonly #host: ExecutorHost;
-  readonly #journal: Map<number, JournalEntry>;
+  /** Journal entries by seq (dense from 0): an array, since replay looks up every step. */
+  readonly #journal: (JournalEntry | undefined)[] = [];
   /** Created on first use: most runs never hand their signal to anyone. */
   #abortController: AbortController | undefined;
   readonly #live = new Map<number, LiveStep>();
@@ -121,7 +122,7 @@ export class RunExecutor {
     this.#host = host;
     this.definition = definition;
     this.run = run;
-    this.#journal = new Map(journal.map((entry) => [entry.seq, entry]));
+    for (const entry of journal) this.#journal[entry.seq] = entry;
     if (creation !== undefined) {
       this.#pending = [...creation];
       this.#creation = {
@@ -247,7 +248,8 @@ export class RunExecutor {
         );
       }
       try {
-        feed = await this.#perform(step.value);
+        // Replay answers from memory: no promise, no tick per journaled step.
+        feed = this.#replayLeaf(step.value) ?? (await this.#perform(step.value));
       } catch (error) {
         if (error instanceof Stop) return;
         if (error instanceof NondeterminismError) return this.#fail(error, FailureCategory.nondeterminism);
@@ -353,24 +355,34 @@ export class RunExecutor {
   /** Returns the journaled value of the next step, or produces, records and returns a new one. */
   recordValue<T>(kind: 'now' | 'random' | 'uuid', produce: () => T): T {
     const seq = this.#nextSeq++;
-    const entry = this.#journal.get(seq);
+    const entry = this.#journal[seq];
     if (entry !== undefined) {
       this.#verify(seq, entry, kind, '');
       return this.#host.codec.decode(entry.value!) as T;
     }
     const value = produce();
     const recorded: JournalEntry = this.#entry(seq, kind, '', { ok: true, value });
-    this.#journal.set(seq, recorded);
+    this.#journal[seq] = recorded;
     this.#pending.push({ op: 'appendJournal', entry: recorded });
     return value;
   }
 
   // ---- operations ----------------------------------------------------------------------------
 
+  /** The outcome of a journaled leaf step, or undefined when the step must be performed. */
+  #replayLeaf(command: Command): Outcome | undefined {
+    if (isComposite(command)) return undefined;
+    const entry = this.#journal[this.#nextSeq];
+    if (entry === undefined) return undefined;
+    const seq = this.#nextSeq++;
+    this.#verify(seq, entry, command.kind, leafName(command));
+    return this.#outcomeOf(entry);
+  }
+
   async #perform(command: Command): Promise<Outcome> {
     if (isComposite(command)) return this.#performComposite(command);
     const seq = this.#nextSeq++;
-    const entry = this.#journal.get(seq);
+    const entry = this.#journal[seq];
     if (entry !== undefined) {
       this.#verify(seq, entry, command.kind, leafName(command));
       return this.#outcomeOf(entry);
@@ -388,11 +400,11 @@ export class RunExecutor {
   async #performComposite(command: CompositeCommand): Promise<Outcome> {
     const seq = this.#nextSeq++;
     const childSeqs = command.children.map(() => this.#nextSeq++);
-    const recorded = this.#journal.get(seq);
+    const recorded = this.#journal[seq];
     if (recorded !== undefined) {
       this.#verify(seq, recorded, command.kind, '');
       const index = this.#host.codec.decode(recorded.value!) as number;
-      const child = this.#journal.get(childSeqs[index]!);
+      const child = this.#journal[childSeqs[index]!];
       const childCommand = command.children[index];
       if (child === undefined || childCommand === undefined) {
         throw new NondeterminismError(
@@ -467,7 +479,7 @@ export class RunExecutor {
     for (const [index, child] of command.children.entries()) {
       if (decided) break;
       const childSeq = childSeqs[index]!;
-      const childEntry = this.#journal.get(childSeq);
+      const childEntry = this.#journal[childSeq];
       if (childEntry !== undefined) {
         this.#verify(childSeq, childEntry, child.kind, leafName(child));
         await onChild(index, this.#outcomeOf(childEntry), undefined, []);
@@ -798,7 +810,7 @@ export class RunExecutor {
     const statusChange = this.#statusMutation(status);
     const writes = [...this.#takePending(), ...mutations, ...statusChange];
     await this.#commit(writes);
-    for (const entry of entries) this.#journal.set(entry.seq, entry);
+    for (const entry of entries) this.#journal[entry.seq] = entry;
     for (const entry of entries) {
       if (entry.kind === 'signal' && entry.value !== null) {
         this.#host.emit('signal:received', this.id, { signal: entry.name, seq: entry.seq });
