@@ -433,10 +433,15 @@ export class Engine extends EventTarget implements AsyncDisposable {
     };
   }
 
+  /**
+   * Evicts the longest-suspended residents once there are a tenth more than allowed, down to the
+   * limit: one pass per many suspensions instead of one eviction per suspension.
+   */
   #evictOverflow(): void {
-    if (this.#closing) return;
+    const limit = this.#maxSuspended;
+    if (this.#closing || this.#suspendedResidents.size <= limit + Math.floor(limit / 10)) return;
     for (const [id, executor] of this.#suspendedResidents) {
-      if (this.#suspendedResidents.size <= this.#maxSuspended) return;
+      if (this.#suspendedResidents.size <= limit) return;
       this.#suspendedResidents.delete(id);
       if (executor.tryEvict() && this.#executors.get(id) === executor) this.#executors.delete(id);
     }

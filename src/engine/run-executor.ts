@@ -64,6 +64,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Ends the drive loop without touching storage (cancelled, timed out, closing, faulted). */
 class Stop extends Error {}
+/** One shared instance: a stop is control flow, and building a stack trace per run costs more than the run. */
+const STOP = new Stop('run stopped');
 
 interface LiveStep {
   seq: number;
@@ -160,7 +162,7 @@ export class RunExecutor {
       this.#abortRun(error);
       this.#releaseAll();
       creation.reject(error);
-      throw new Stop();
+      throw STOP;
     } finally {
       this.#commitsInFlight--;
     }
@@ -216,7 +218,7 @@ export class RunExecutor {
   /** Aborts `ctx.signal` and every activity, and unblocks the drive loop. */
   #abortRun(reason: unknown): void {
     this.#abortController?.abort(reason);
-    this.#awaited?.reject(new Stop());
+    this.#awaited?.reject(STOP);
   }
 
   // ---- the drive loop -------------------------------------------------------------------------
@@ -510,7 +512,7 @@ export class RunExecutor {
 
   /** Starts one live leaf step; `settle` is called once with its journal entry. */
   async #startLeaf(seq: number, command: LeafCommand, settle: SettleFn): Promise<LiveStep | undefined> {
-    if (this.#stopped || this.#host.isClosing()) throw new Stop();
+    if (this.#stopped || this.#host.isClosing()) throw STOP;
     switch (command.kind) {
       case 'activity':
         return this.#startActivity(seq, command, settle);
@@ -547,7 +549,7 @@ export class RunExecutor {
     this.#live.set(seq, step);
     // Recorded values the activity may have been given must be durable before its side effects.
     if (this.#pending.length > 0) await this.#commit(this.#takePending());
-    if (this.#stopped) throw new Stop();
+    if (this.#stopped) throw STOP;
     this.#activitiesInFlight++;
     this.#host.emit('activity:started', this.id, { activity: command.name, seq });
     runActivity({
@@ -666,10 +668,8 @@ export class RunExecutor {
         ]);
       });
     }
-    if (!step.settled) {
-      if (timeoutMs !== undefined) await this.#ensureTimer(key, this.#host.clock.now() + timeoutMs);
-      else await this.#noteSuspended();
-    }
+    // Whoever started the step (a single step or a composite) notes the suspension once all started.
+    if (!step.settled && timeoutMs !== undefined) await this.#ensureTimer(key, this.#host.clock.now() + timeoutMs);
     return step;
   }
 
@@ -724,11 +724,10 @@ export class RunExecutor {
 
   /** Creates the step's timer row, or keeps the one a previous process created (original fire time). */
   async #ensureTimer(key: string, fireAt: number): Promise<void> {
-    if (this.#stopped) throw new Stop();
+    if (this.#stopped) throw STOP;
     const existing = this.#host.timers.get(this.id, key);
     if (existing !== undefined) {
       if (existing.fireAt <= this.#host.clock.now()) this.onTimer(key);
-      else await this.#noteSuspended();
       return;
     }
     this.#timerKeys.add(key);
@@ -794,17 +793,15 @@ export class RunExecutor {
     if (this.#signalLockHolders > 0 || this.#live.size === 0 || !this.#blockedOnlyOnWaits()) return false;
     if (this.#creation !== undefined && !this.#creation.committed) return false;
     for (const step of this.#live.values()) if (step.settled) return false;
+    // The executor becomes garbage; `#stopped` makes any late callback into it a no-op.
     this.#stopped = true;
-    this.#live.clear();
-    this.#signalWaits.clear();
-    this.#timerSteps.clear();
-    this.#awaited?.reject(new Stop());
+    this.#awaited?.reject(STOP);
     return true;
   }
 
   /** Commits a settled step's writes (marking the run running again) and records its entries. */
   async #commitSettled(mutations: Mutation[], entries: JournalEntry[], options = { resumes: true }): Promise<void> {
-    if (this.#stopped) throw new Stop();
+    if (this.#stopped) throw STOP;
     const stillBlocked = !options.resumes && this.#activitiesInFlight === 0 && this.#blockedOnlyOnWaits();
     const status = stillBlocked ? RunStatus.suspended : RunStatus.running;
     const statusChange = this.#statusMutation(status);

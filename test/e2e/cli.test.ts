@@ -38,3 +38,23 @@ test('weft with no command prints usage and exits with 2', async () => {
   expect(await child.exited).toBe(2);
   expect(await new Response(child.stdout).text()).toContain('usage: weft run');
 });
+
+test('weft run opens the database named by WEFT_DB when no --db is given', async () => {
+  const db = join(dir, 'from-env.db');
+  const child = Bun.spawn([process.execPath, main, 'run'], {
+    cwd: join(import.meta.dir, '../..'),
+    env: { ...process.env, WEFT_DB: db },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  let output = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    output += decoder.decode(chunk);
+    if (output.includes('engine running')) break;
+  }
+  child.kill('SIGTERM');
+  expect(await child.exited).toBe(0);
+  expect(output).toContain(`engine running on ${db}`);
+  expect(existsSync(db)).toBe(true);
+});
