@@ -790,7 +790,8 @@ export class RunExecutor {
     if (this.#stopped || this.#activitiesInFlight > 0 || this.#pending.length > 0 || this.#commitsInFlight > 0) {
       return false;
     }
-    if (this.#signalLockHolders > 0 || this.#live.size === 0 || !this.#blockedOnlyOnWaits()) return false;
+    if (this.#composing || this.#signalLockHolders > 0 || this.#live.size === 0) return false;
+    if (!this.#blockedOnlyOnWaits()) return false;
     if (this.#creation !== undefined && !this.#creation.committed) return false;
     for (const step of this.#live.values()) if (step.settled) return false;
     // The executor becomes garbage; `#stopped` makes any late callback into it a no-op.

@@ -22,14 +22,23 @@ function thrownBy(open: () => unknown): unknown {
   throw new Error('Expected opening to throw');
 }
 
-/** A child Bun process that opens `path` with SQLiteStorage and holds it until killed. */
-async function spawnOwner(path: string): Promise<Bun.Subprocess<'ignore', 'pipe', 'inherit'>> {
+/**
+ * A child Bun process that opens `path` with SQLiteStorage, writes a timer and holds it until killed.
+ * Like a real script it never touches the storage after that write, so the storage is garbage the
+ * child's collector may finalize at any moment; with `forgetNow` the child drops every reference and
+ * collects before it reports ready.
+ */
+async function spawnOwner(
+  path: string,
+  { forgetNow = false } = {},
+): Promise<Bun.Subprocess<'ignore', 'pipe', 'inherit'>> {
   const script = join(dir, `owner-${++files}.ts`);
+  const open = `const storage = new SQLiteStorage(${JSON.stringify(path)});
+await storage.commit([{ op: 'putTimer', timer: { runId: 'child', key: 'k', fireAt: 1 } }]);`;
   writeFileSync(
     script,
     `import { SQLiteStorage } from ${JSON.stringify(join(import.meta.dir, 'index.ts'))};
-const storage = new SQLiteStorage(${JSON.stringify(path)});
-await storage.commit([{ op: 'putTimer', timer: { runId: 'child', key: 'k', fireAt: 1 } }]);
+${forgetNow ? `await (async () => { ${open} })();\nfor (let i = 0; i < 3; i++) { await Bun.sleep(10); Bun.gc(true); }` : open}
 console.log('ready');
 setInterval(() => {}, 60_000);`,
   );
@@ -71,6 +80,22 @@ describe('the owner lock', () => {
       child.kill('SIGKILL');
       await child.exited;
     }
+  });
+
+  test('an owner that dropped its storage without closing it still holds the lock while it lives', async () => {
+    // bun:sqlite closes a collected Database; the lock connection must not be one the collector can reach.
+    const path = newPath();
+    const child = await spawnOwner(path, { forgetNow: true });
+    try {
+      expect(thrownBy(() => new SQLiteStorage(path))).toMatchObject({
+        code: 'storage_locked',
+        details: { ownerPid: child.pid },
+      });
+    } finally {
+      child.kill('SIGKILL');
+      await child.exited;
+    }
+    await using _next = new SQLiteStorage(path);
   });
 
   test('a lock left by a process killed with SIGKILL does not block the next open', async () => {

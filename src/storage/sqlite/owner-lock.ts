@@ -13,6 +13,12 @@
  *   lock left by a killed process never blocks a restart.
  * - Racing takeovers. Nobody ever deletes or rewrites the lock file, so two processes can never both
  *   "clean up a stale lock" and both win.
+ * - A lock that lapses with garbage. `bun:sqlite` closes a `Database` when the garbage collector
+ *   finalizes it, and closing the lock connection drops the kernel lock. An owner whose storage
+ *   object became unreachable without `close()` (a script that opens, writes, then only idles)
+ *   would silently hand the file to the next process while it still lives. Held lock connections
+ *   are therefore pinned in a module-level set until `release()`: only `release()` or the death of
+ *   the process ends a lock.
  * - A refusal that names nobody. The owner writes its pid into the main database (`meta` row
  *   'owner') after taking the lock; a refused opener reads it from there to say who holds the file.
  *   It is information only: the kernel lock alone decides.
@@ -39,6 +45,9 @@ export interface OwnerRecord {
 }
 
 export const OWNER_META_KEY = 'owner';
+
+/** Every lock connection this process holds, kept reachable so the collector never closes one. */
+const heldLocks = new Set<Database>();
 
 export function lockPathOf(path: string): string {
   return `${path}.lock`;
@@ -67,11 +76,13 @@ export function acquireOwnerLock(path: string): OwnerLock {
         : error,
     );
   }
+  heldLocks.add(lock);
   let released = false;
   return {
     release() {
       if (released) return;
       released = true;
+      heldLocks.delete(lock);
       // Closing the connection ends its transaction and with it the kernel lock.
       lock.close();
     },
