@@ -45,7 +45,9 @@ const acked = new Set(existsSync(acksPath) ? readFileSync(acksPath, 'utf8').spli
 const ack = (line: string): void => appendFileSync(acksPath, `${line}\n`);
 
 const storage = new SQLiteStorage(dbPath);
-const engine = await Engine.create({ storage, workflows: [crashy] });
+// WEFT_CRASH_EVICT=1: every suspended run leaves memory, so each wake-up is a rebuild from the journal.
+const evict = process.env.WEFT_CRASH_EVICT === '1';
+const engine = await Engine.create({ storage, workflows: [crashy], ...(evict ? { maxSuspendedInMemory: 0 } : {}) });
 console.log('ready');
 
 async function runOne(i: number): Promise<unknown> {

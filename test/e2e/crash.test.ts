@@ -5,7 +5,7 @@
  */
 import { Database } from 'bun:sqlite';
 import { afterAll, expect, test } from 'bun:test';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,12 +16,14 @@ const dir = mkdtempSync(join(tmpdir(), 'weft-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const worker = join(import.meta.dir, 'crash-worker.ts');
-const paths = { db: join(dir, 'weft.db'), ledger: join(dir, 'ledger.txt'), acks: join(dir, 'acks.txt') };
+let paths = { db: '', ledger: '', acks: '' };
+let evict = false;
 
 function spawnWorker(incarnation: number) {
   return Bun.spawn([process.execPath, worker, paths.db, paths.ledger, paths.acks, String(incarnation), String(RUNS)], {
     stdout: 'pipe',
     stderr: 'pipe',
+    env: { ...process.env, WEFT_CRASH_EVICT: evict ? '1' : '0' },
   });
 }
 
@@ -56,98 +58,103 @@ const expected = Array.from({ length: RUNS }, (_, n) => {
   return b + c + 3 + 1000 * n;
 });
 
-test(
-  'runs killed with SIGKILL at random points complete with the right results, nothing lost or run twice',
-  async () => {
-    let incarnation = 0;
-    let kills = 0;
-    let finished = false;
-    /** Activity step key → the incarnation by whose end it was journaled. */
-    const journaledBefore = new Map<string, number>();
-    // Kill phase: each incarnation runs for a random while after it is ready, then dies.
-    while (kills < KILLS) {
-      const child = spawnWorker(incarnation);
-      const ready = await readUntil(child.stdout, 'ready');
-      if (!ready.includes('ready'))
-        throw new Error(`worker failed to start: ${await new Response(child.stderr).text()}`);
-      const delay = 5 + Math.random() * 40;
-      const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(delay).then(() => false)]);
-      if (exited) {
-        finished = true;
-        break;
+for (const mode of ['resident', 'evicting'] as const)
+  test(
+    `runs killed with SIGKILL at random points complete with the right results, nothing lost or run twice (${mode} suspended runs)`,
+    async () => {
+      const sub = join(dir, mode);
+      mkdirSync(sub);
+      paths = { db: join(sub, 'weft.db'), ledger: join(sub, 'ledger.txt'), acks: join(sub, 'acks.txt') };
+      evict = mode === 'evicting';
+      let incarnation = 0;
+      let kills = 0;
+      let finished = false;
+      /** Activity step key → the incarnation by whose end it was journaled. */
+      const journaledBefore = new Map<string, number>();
+      // Kill phase: each incarnation runs for a random while after it is ready, then dies.
+      while (kills < KILLS) {
+        const child = spawnWorker(incarnation);
+        const ready = await readUntil(child.stdout, 'ready');
+        if (!ready.includes('ready'))
+          throw new Error(`worker failed to start: ${await new Response(child.stderr).text()}`);
+        const delay = 5 + Math.random() * 40;
+        const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(delay).then(() => false)]);
+        if (exited) {
+          finished = true;
+          break;
+        }
+        child.kill('SIGKILL');
+        await child.exited;
+        // What is journaled now must never execute again in a later incarnation.
+        for (const key of journaledActivityKeys()) if (!journaledBefore.has(key)) journaledBefore.set(key, incarnation);
+        kills++;
+        incarnation++;
       }
-      child.kill('SIGKILL');
-      await child.exited;
-      // What is journaled now must never execute again in a later incarnation.
-      for (const key of journaledActivityKeys()) if (!journaledBefore.has(key)) journaledBefore.set(key, incarnation);
-      kills++;
-      incarnation++;
-    }
-    // Final incarnation: let it finish.
-    let output = '';
-    if (!finished) {
-      const child = spawnWorker(incarnation);
-      // A lost signal or timer would leave a run waiting forever: give up loudly instead.
-      const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      output = await new Response(child.stdout).text();
-      const code = await child.exited;
-      clearTimeout(guard);
-      if (code !== 0) throw new Error(`final worker exited ${code}: ${await new Response(child.stderr).text()}`);
-    }
-    expect(kills).toBeGreaterThanOrEqual(20);
-    if (output) expect(JSON.parse(output.split('done ')[1]!.trim())).toEqual(expected);
-
-    const db = new Database(paths.db, { readonly: true });
-    try {
-      expect(db.query('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' });
-      const runs = db.query('SELECT id, status FROM runs ORDER BY id').all() as { id: string; status: string }[];
-      // One run per idempotency key, every one completed.
-      expect(runs).toHaveLength(RUNS);
-      expect(runs.every((r) => r.status === 'completed')).toBe(true);
-    } finally {
-      db.close();
-    }
-
-    // Every acknowledged start and signal belongs to a completed run (nothing acknowledged was lost).
-    const acks = readFileSync(paths.acks, 'utf8').split('\n').filter(Boolean);
-    expect(acks.filter((a) => a.startsWith('start')).length).toBeGreaterThanOrEqual(RUNS);
-
-    // Side effects: each step ran at least once; a step ran again only in a later incarnation,
-    // never twice within one, and only a few steps (those in flight at a kill) ran twice.
-    const ledger = existsSync(paths.ledger) ? readFileSync(paths.ledger, 'utf8').split('\n').filter(Boolean) : [];
-    const byKey = new Map<string, number[]>();
-    for (const line of ledger) {
-      const [inc, key] = line.split(' ') as [string, string];
-      byKey.set(key, [...(byKey.get(key) ?? []), Number(inc)]);
-    }
-    expect(byKey.size).toBe(RUNS * 6);
-    const maxInFlightPerKill = LANES * 2;
-    const repeatsByIncarnation = new Map<number, number>();
-    for (const incarnations of byKey.values()) {
-      expect(new Set(incarnations).size).toBe(incarnations.length);
-      for (const inc of incarnations.slice(0, -1)) {
-        repeatsByIncarnation.set(inc, (repeatsByIncarnation.get(inc) ?? 0) + 1);
+      // Final incarnation: let it finish.
+      let output = '';
+      if (!finished) {
+        const child = spawnWorker(incarnation);
+        // A lost signal or timer would leave a run waiting forever: give up loudly instead.
+        const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        output = await new Response(child.stdout).text();
+        const code = await child.exited;
+        clearTimeout(guard);
+        if (code !== 0) throw new Error(`final worker exited ${code}: ${await new Response(child.stderr).text()}`);
       }
-    }
-    for (const repeats of repeatsByIncarnation.values()) expect(repeats).toBeLessThanOrEqual(maxInFlightPerKill);
-    // The strict form: no step journaled by the end of incarnation k executed in any incarnation after k.
-    const violations = ledger.filter((line) => {
-      const [inc, key] = line.split(' ') as [string, string];
-      const journaledIn = journaledBefore.get(key);
-      return journaledIn !== undefined && Number(inc) > journaledIn;
-    });
-    expect(violations).toEqual([]);
-    if (process.env.WEFT_CRASH_VERBOSE) {
-      const repeats = [...repeatsByIncarnation.values()].reduce((sum, r) => sum + r, 0);
-      console.log({
-        kills,
-        incarnations: incarnation + 1,
-        executions: ledger.length,
-        repeats,
-        finishedEarly: finished,
+      expect(kills).toBeGreaterThanOrEqual(20);
+      if (output) expect(JSON.parse(output.split('done ')[1]!.trim())).toEqual(expected);
+
+      const db = new Database(paths.db, { readonly: true });
+      try {
+        expect(db.query('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' });
+        const runs = db.query('SELECT id, status FROM runs ORDER BY id').all() as { id: string; status: string }[];
+        // One run per idempotency key, every one completed.
+        expect(runs).toHaveLength(RUNS);
+        expect(runs.every((r) => r.status === 'completed')).toBe(true);
+      } finally {
+        db.close();
+      }
+
+      // Every acknowledged start and signal belongs to a completed run (nothing acknowledged was lost).
+      const acks = readFileSync(paths.acks, 'utf8').split('\n').filter(Boolean);
+      expect(acks.filter((a) => a.startsWith('start')).length).toBeGreaterThanOrEqual(RUNS);
+
+      // Side effects: each step ran at least once; a step ran again only in a later incarnation,
+      // never twice within one, and only a few steps (those in flight at a kill) ran twice.
+      const ledger = existsSync(paths.ledger) ? readFileSync(paths.ledger, 'utf8').split('\n').filter(Boolean) : [];
+      const byKey = new Map<string, number[]>();
+      for (const line of ledger) {
+        const [inc, key] = line.split(' ') as [string, string];
+        byKey.set(key, [...(byKey.get(key) ?? []), Number(inc)]);
+      }
+      expect(byKey.size).toBe(RUNS * 6);
+      const maxInFlightPerKill = LANES * 2;
+      const repeatsByIncarnation = new Map<number, number>();
+      for (const incarnations of byKey.values()) {
+        expect(new Set(incarnations).size).toBe(incarnations.length);
+        for (const inc of incarnations.slice(0, -1)) {
+          repeatsByIncarnation.set(inc, (repeatsByIncarnation.get(inc) ?? 0) + 1);
+        }
+      }
+      for (const repeats of repeatsByIncarnation.values()) expect(repeats).toBeLessThanOrEqual(maxInFlightPerKill);
+      // The strict form: no step journaled by the end of incarnation k executed in any incarnation after k.
+      const violations = ledger.filter((line) => {
+        const [inc, key] = line.split(' ') as [string, string];
+        const journaledIn = journaledBefore.get(key);
+        return journaledIn !== undefined && Number(inc) > journaledIn;
       });
-    }
-    expect(journaledBefore.size).toBeGreaterThan(0);
-  },
-  { timeout: 120_000 },
-);
+      expect(violations).toEqual([]);
+      if (process.env.WEFT_CRASH_VERBOSE) {
+        const repeats = [...repeatsByIncarnation.values()].reduce((sum, r) => sum + r, 0);
+        console.log({
+          kills,
+          incarnations: incarnation + 1,
+          executions: ledger.length,
+          repeats,
+          finishedEarly: finished,
+        });
+      }
+      expect(journaledBefore.size).toBeGreaterThan(0);
+    },
+    { timeout: 120_000 },
+  );
