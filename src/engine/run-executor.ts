@@ -533,16 +533,18 @@ export class RunExecutor {
       return refused;
     }
     const definition = command.definition;
-    const controller = new AbortController();
+    // A single step can only be stopped with its run, so it shares the run's signal. A child of
+    // ctx.all/race can be abandoned alone: it gets its own signal, which follows the run's.
     const runSignal = this.signal;
-    const onRunAbort = (): void => controller.abort(runSignal.reason);
-    runSignal.addEventListener('abort', onRunAbort, { once: true });
+    const own = this.#composing ? new AbortController() : undefined;
+    const onRunAbort = own === undefined ? undefined : (): void => own.abort(runSignal.reason);
+    if (onRunAbort !== undefined) runSignal.addEventListener('abort', onRunAbort, { once: true });
     const step: LiveStep = {
       seq,
       command,
       settled: false,
       abandon: () => {
-        controller.abort(new Error('step abandoned'));
+        own?.abort(new Error('step abandoned'));
         return [];
       },
     };
@@ -558,7 +560,8 @@ export class RunExecutor {
       input: command.input,
       retry: command.retry,
       timeoutMs: command.timeoutMs,
-      signal: controller.signal,
+      signal: own?.signal ?? runSignal,
+      stopWaitingOnAbort: own !== undefined,
       workflowId: this.id,
       workflowType: this.run.type,
       idempotencyKey: `${this.id}:${seq}`,
@@ -570,7 +573,7 @@ export class RunExecutor {
           this.#idle?.resolve();
           this.#idle = undefined;
         }
-        runSignal.removeEventListener('abort', onRunAbort);
+        if (onRunAbort !== undefined) runSignal.removeEventListener('abort', onRunAbort);
         if (result.status === 'aborted' || step.settled || this.#stopped) return;
         let outcome: Outcome;
         if (result.status === 'completed') {
