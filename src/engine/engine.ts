@@ -384,7 +384,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
       await Promise.race([Promise.all(executors.map((e) => e.idle())), grace.promise]);
       timer.cancel();
     }
-    for (const executor of executors) executor.halt(new EngineClosedError());
+    await Promise.all(executors.map((executor) => executor.halt(new EngineClosedError())));
     await Promise.all(executors.map((e) => e.done));
     if (this.#inflightCommits > 0) {
       this.#commitsDrained = Promise.withResolvers<void>();

@@ -257,7 +257,12 @@ export class RunExecutor {
         if (error instanceof NondeterminismError) return this.#fail(error, FailureCategory.nondeterminism);
         throw error;
       }
-      if (this.#stopped || this.#host.isClosing()) return;
+      if (this.#stopped) return;
+      if (this.#host.isClosing()) {
+        // Keep what this run already did: a closing engine still commits settled steps.
+        if (this.#pending.length > 0) await this.#commit(this.#takePending());
+        return;
+      }
     }
   }
 
@@ -321,10 +326,12 @@ export class RunExecutor {
   }
 
   /** Stops driving because the engine closes; in-flight activities are left to finish or abort. */
-  halt(reason: unknown): void {
+  async halt(reason: unknown): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#abortRun(reason);
+    // Settled steps not yet committed are kept, so the next engine does not repeat them.
+    if (this.#pending.length > 0) await this.#commit(this.#takePending());
   }
 
   #releaseAll(): void {
@@ -666,9 +673,16 @@ export class RunExecutor {
         const message = await this.#host.storage.peekSignal(this.id, name);
         if (step.settled) return;
         if (message === undefined) return register();
-        await deliver(this.#entryRaw(seq, 'signal', name, { ok: true, value: message.payload }), [
-          { op: 'consumeSignal', id: message.id },
-        ]);
+        this.#deliveringSignal = true;
+        let consumed: Promise<void> | undefined;
+        try {
+          consumed = deliver(this.#entryRaw(seq, 'signal', name, { ok: true, value: message.payload }), [
+            { op: 'consumeSignal', id: message.id },
+          ]);
+        } finally {
+          this.#deliveringSignal = false;
+        }
+        await consumed;
       });
     }
     // Whoever started the step (a single step or a composite) notes the suspension once all started.
@@ -683,7 +697,13 @@ export class RunExecutor {
   deliverSignal(name: string, payload: Uint8Array): Promise<void> {
     return this.#withSignalLock(async () => {
       const wait = this.#stopped ? undefined : this.#signalWaits.get(name)?.[0];
-      const delivered = wait?.deliver(this.#entryRaw(wait.seq, 'signal', name, { ok: true, value: payload }), []);
+      this.#deliveringSignal = true;
+      let delivered: Promise<void> | undefined;
+      try {
+        delivered = wait?.deliver(this.#entryRaw(wait.seq, 'signal', name, { ok: true, value: payload }), []);
+      } finally {
+        this.#deliveringSignal = false;
+      }
       if (delivered !== undefined) return delivered;
       this.#inboxMayHoldMessages = true;
       await this.#commit([
@@ -809,15 +829,26 @@ export class RunExecutor {
     const stillBlocked = !options.resumes && this.#activitiesInFlight === 0 && this.#blockedOnlyOnWaits();
     const status = stillBlocked ? RunStatus.suspended : RunStatus.running;
     const statusChange = this.#statusMutation(status);
+    if (!this.#deliveringSignal) {
+      // Nothing outside the run has seen this outcome: it rides with the run's next commit, which
+      // always comes before the next side effect, wait or completion. A crash before then only
+      // repeats what produced it (an activity, a due timer, an inbox read).
+      this.#pending.push(...mutations, ...statusChange);
+      for (const entry of entries) this.#journal[entry.seq] = entry;
+      return;
+    }
+    // A signal handed straight to a waiting step is acknowledged to its sender: durable first.
     const writes = [...this.#takePending(), ...mutations, ...statusChange];
     await this.#commit(writes);
     for (const entry of entries) this.#journal[entry.seq] = entry;
-    for (const entry of entries) {
-      if (entry.kind === 'signal' && entry.value !== null) {
-        this.#host.emit('signal:received', this.id, { signal: entry.name, seq: entry.seq });
-      }
-    }
   }
+
+  /**
+   * True while a step settles with something that must be durable before anything else happens:
+   * a sender's signal handed straight to a waiting step (the sender is told it arrived), or an
+   * inbox message (the next wait must not read it again).
+   */
+  #deliveringSignal = false;
 
   // ---- journal helpers -----------------------------------------------------------------------
 
