@@ -95,13 +95,17 @@ export class RunExecutor {
     string,
     { seq: number; deliver: (entry: JournalEntry, mutations: Mutation[]) => Promise<void> | undefined }[]
   >();
-  #signalLock: Promise<unknown> = Promise.resolve();
+  #signalLock: Promise<unknown> | undefined;
   /** Recorded values (now/random/uuid) not yet committed; they go with the run's next commit. */
   #pending: Mutation[] = [];
   #nextSeq = 0;
   #activitiesInFlight = 0;
   #stopped = false;
-  #timerKeys = new Set<string>();
+  /** Keys of this run's timer rows (created on first use: many runs never sleep). */
+  #timerKeySet: Set<string> | undefined;
+  get #timerKeys(): Set<string> {
+    return (this.#timerKeySet ??= new Set());
+  }
   /** True while a composite starts its children: status is decided once all have started. */
   #composing = false;
   #idle: PromiseWithResolvers<void> | undefined;
@@ -291,7 +295,7 @@ export class RunExecutor {
     const changes = this.#patchRun({ ...patch, updatedAt: this.#host.clock.now() });
     const mutations = this.#takePending();
     mutations.push(...changes);
-    if (this.#timerKeys.size > 0) mutations.push({ op: 'deleteRunTimers', runId: this.id });
+    if ((this.#timerKeySet?.size ?? 0) > 0) mutations.push({ op: 'deleteRunTimers', runId: this.id });
     await this.#commit(mutations);
     this.#releaseAll();
     Object.assign(this.run, patch);
@@ -338,8 +342,10 @@ export class RunExecutor {
     for (const step of this.#live.values()) step.abandon();
     this.#live.clear();
     this.#signalWaits.clear();
-    this.#host.timers.cancelRun(this.id, this.#timerKeys);
-    this.#timerKeys.clear();
+    if (this.#timerKeySet !== undefined) {
+      this.#host.timers.cancelRun(this.id, this.#timerKeySet);
+      this.#timerKeySet.clear();
+    }
   }
 
   #takePending(): Mutation[] {
@@ -715,7 +721,7 @@ export class RunExecutor {
 
   #withSignalLock<T>(fn: () => Promise<T>): Promise<T> {
     this.#signalLockHolders++;
-    const run = this.#signalLock.then(fn, fn).finally(() => this.#signalLockHolders--);
+    const run = (this.#signalLock ?? Promise.resolve()).then(fn, fn).finally(() => this.#signalLockHolders--);
     this.#signalLock = run.catch(() => undefined);
     return run;
   }

@@ -43,13 +43,15 @@ export const MIGRATIONS: readonly Migration[] = [
         result BLOB,
         error TEXT,
         failure_category TEXT,
-        idempotency_key TEXT UNIQUE,
+        idempotency_key TEXT,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
         deadline INTEGER
       )`,
       // Serves `listRunsByStatus` in its final order for one status.
       'CREATE INDEX runs_by_status ON runs (status, created_at, id)',
+      // Partial: most runs have no key, and a NULL entry per run would cost every start a b-tree insert.
+      'CREATE UNIQUE INDEX runs_by_idempotency_key ON runs (idempotency_key) WHERE idempotency_key IS NOT NULL',
       `CREATE TABLE journal (
         run_id TEXT NOT NULL,
         seq INTEGER NOT NULL,
