@@ -229,7 +229,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
     const inputBytes = this.#codec.encode(input, 'workflow input');
 
     const key = options.idempotencyKey;
-    if (key === undefined) return this.handle(await this.#create(definition, id, inputBytes, null, timeoutMs));
+    if (key === undefined) return this.handle(await this.#create(definition, id, inputBytes, null, timeoutMs, input));
     // Starts with one key are serialized so two concurrent calls cannot both create a run.
     const previous = this.#startsByKey.get(key);
     const attempt = (previous ?? Promise.resolve(''))
@@ -238,7 +238,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
         const existing = await this.#storage.findRunByIdempotencyKey(key);
         if (existing !== undefined) return existing.id;
         try {
-          return await this.#create(definition, id, inputBytes, key, timeoutMs);
+          return await this.#create(definition, id, inputBytes, key, timeoutMs, input);
         } catch (error) {
           if (!(error instanceof StorageConflictError)) throw error;
           const winner = await this.#storage.findRunByIdempotencyKey(key);
@@ -260,6 +260,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
     input: Uint8Array,
     idempotencyKey: string | null,
     timeoutMs: number | undefined,
+    inputValue: unknown,
   ): Promise<string> {
     if (this.#executors.has(id)) throw new WorkflowAlreadyExistsError(id);
     const now = this.#clock.now();
@@ -281,7 +282,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
     if (run.deadline !== null) {
       creation.push({ op: 'putTimer', timer: { runId: id, key: DEADLINE_TIMER, fireAt: run.deadline } });
     }
-    const executor = new RunExecutor(this.#host, definition, run, [], creation);
+    const executor = new RunExecutor(this.#host, definition, run, [], creation, { value: inputValue });
     this.#executors.set(id, executor);
     if (run.deadline !== null) {
       executor.adoptTimer(DEADLINE_TIMER);

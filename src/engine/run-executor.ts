@@ -124,11 +124,16 @@ export class RunExecutor {
     run: RunRecord,
     journal: JournalEntry[],
     creation?: Mutation[],
+    input?: { value: unknown },
   ) {
     this.#host = host;
     this.definition = definition;
     this.run = run;
     for (const entry of journal) this.#journal[entry.seq] = entry;
+    const value = input?.value;
+    if (input !== undefined && (value === null || (typeof value !== 'object' && typeof value !== 'function'))) {
+      this.#freshInput = { known: true, value };
+    }
     if (creation !== undefined) {
       this.#pending = [...creation];
       this.#creation = {
@@ -141,6 +146,8 @@ export class RunExecutor {
       this.#inboxMayHoldMessages = false;
     }
   }
+
+  #freshInput: { known: boolean; value?: unknown } = { known: false };
 
   /** Settles once the run's creating commit did (immediately for a recovered run). */
   get created(): Promise<void> {
@@ -230,7 +237,9 @@ export class RunExecutor {
   async #drive(): Promise<void> {
     let generator: AsyncGenerator<unknown, unknown, unknown>;
     try {
-      const input = this.#host.codec.decode(this.run.input);
+      // A new run's input is the caller's value when it is a primitive (nothing to alias); else the
+      // stored copy, so this incarnation sees exactly what a replay would.
+      const input = this.#freshInput.known ? this.#freshInput.value : this.#host.codec.decode(this.run.input);
       generator = this.definition.execute(createWorkflowContext(this), input);
     } catch (error) {
       return this.#fail(error);

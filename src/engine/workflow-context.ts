@@ -1,7 +1,7 @@
 /**
- * Builds the `ctx` handed to workflow code. Every argument is checked here, at the call, so a
- * typo in an activity name or a duration fails where it was written rather than as a broken
- * journal entry later.
+ * The `ctx` handed to workflow code. Every argument is checked here, at the call, so a typo in
+ * an activity name or a duration fails where it was written rather than as a broken journal
+ * entry later. A class, so a run costs one object and the methods live on the prototype.
  */
 import { parseDuration } from '../core/duration.ts';
 import { ActivityNotRegisteredError, InvalidArgumentError } from '../core/errors.ts';
@@ -25,74 +25,91 @@ export interface ContextHost {
   };
 }
 
-export function createWorkflowContext(host: ContextHost): WorkflowContext {
-  const resolveActivity = (ref: unknown): ActivityDefinition<never, unknown> => {
+class Context {
+  readonly #host: ContextHost;
+  readonly workflowId: string;
+  readonly workflowType: string;
+
+  constructor(host: ContextHost) {
+    this.#host = host;
+    this.workflowId = host.id;
+    this.workflowType = host.run.type;
+  }
+
+  /** A getter: the run's AbortController is only created when someone asks for its signal. */
+  get signal(): AbortSignal {
+    return this.#host.signal;
+  }
+
+  run(ref: unknown, input: unknown, options?: RunActivityOptions): Operation<unknown> {
+    const definition = this.#resolveActivity(ref);
+    return new Operation({
+      kind: 'activity',
+      name: typeof ref === 'string' ? ref : definition.name,
+      input,
+      retry: options?.retry === undefined ? definition.retry : resolveRetryPolicy(options.retry),
+      timeoutMs: options?.timeout === undefined ? definition.timeoutMs : parseDuration(options.timeout),
+      definition,
+    });
+  }
+
+  sleep(duration: unknown): Operation<void> {
+    return new Operation({ kind: 'sleep', ms: parseDuration(duration) });
+  }
+
+  waitForSignal(ref: SignalRef<unknown>, options?: WaitForSignalOptions): Operation<unknown> {
+    const name = signalName(ref);
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new InvalidArgumentError('ctx.waitForSignal needs a signal() definition or a non-empty name');
+    }
+    const timeoutMs = options?.timeout === undefined ? undefined : parseDuration(options.timeout);
+    return new Operation({ kind: 'signal', name, timeoutMs });
+  }
+
+  all(operations: readonly unknown[]): Operation<unknown> {
+    return new Operation({ kind: 'all', children: Array.from(operations, leafOf) });
+  }
+
+  race(operations: readonly unknown[]): Operation<unknown> {
+    if (operations.length === 0) throw new InvalidArgumentError('ctx.race needs at least one operation');
+    return new Operation({ kind: 'race', children: Array.from(operations, leafOf) });
+  }
+
+  now(): number {
+    const services = this.#host.services;
+    return this.#host.recordValue('now', () => services.now());
+  }
+
+  random(): number {
+    const services = this.#host.services;
+    return this.#host.recordValue('random', () => services.random());
+  }
+
+  uuid(): string {
+    const services = this.#host.services;
+    return this.#host.recordValue('uuid', () => services.uuid());
+  }
+
+  #resolveActivity(ref: unknown): ActivityDefinition<never, unknown> {
     if (typeof ref === 'string') {
-      const found = host.definition.activities.get(ref);
-      if (found === undefined) throw new ActivityNotRegisteredError(host.run.type, ref);
+      const found = this.#host.definition.activities.get(ref);
+      if (found === undefined) throw new ActivityNotRegisteredError(this.#host.run.type, ref);
       return found;
     }
     if (isActivityDefinition(ref)) return ref;
     throw new InvalidArgumentError('ctx.run needs an activity name or an activity() definition');
-  };
+  }
+}
 
-  const leafOf = (operation: unknown): LeafCommand => {
-    if (!(operation instanceof Operation)) {
-      throw new InvalidArgumentError('ctx.all / ctx.race take operations such as ctx.run(...), ctx.sleep(...)');
-    }
-    const command = operation.command;
-    if (isComposite(command)) {
-      throw new InvalidArgumentError('ctx.all / ctx.race cannot nest another ctx.all / ctx.race');
-    }
-    return command;
-  };
+function leafOf(operation: unknown): LeafCommand {
+  if (!(operation instanceof Operation)) {
+    throw new InvalidArgumentError('ctx.all / ctx.race take operations such as ctx.run(...), ctx.sleep(...)');
+  }
+  const command = operation.command;
+  if (isComposite(command)) throw new InvalidArgumentError('ctx.all / ctx.race cannot nest another ctx.all / ctx.race');
+  return command;
+}
 
-  const context = {
-    workflowId: host.id,
-    workflowType: host.run.type,
-    // A getter: the run's AbortController is only created when someone asks for its signal.
-    get signal(): AbortSignal {
-      return host.signal;
-    },
-
-    run(ref: unknown, input: unknown, options?: RunActivityOptions): Operation<unknown> {
-      const definition = resolveActivity(ref);
-      const name = typeof ref === 'string' ? ref : definition.name;
-      return new Operation({
-        kind: 'activity',
-        name,
-        input,
-        retry: options?.retry === undefined ? definition.retry : resolveRetryPolicy(options.retry),
-        timeoutMs: options?.timeout === undefined ? definition.timeoutMs : parseDuration(options.timeout),
-        definition,
-      });
-    },
-
-    sleep(duration: unknown): Operation<void> {
-      return new Operation({ kind: 'sleep', ms: parseDuration(duration) });
-    },
-
-    waitForSignal(ref: SignalRef<unknown>, options?: WaitForSignalOptions): Operation<unknown> {
-      const name = signalName(ref);
-      if (typeof name !== 'string' || name.length === 0) {
-        throw new InvalidArgumentError('ctx.waitForSignal needs a signal() definition or a non-empty name');
-      }
-      const timeoutMs = options?.timeout === undefined ? undefined : parseDuration(options.timeout);
-      return new Operation({ kind: 'signal', name, timeoutMs });
-    },
-
-    all(operations: readonly unknown[]): Operation<unknown> {
-      return new Operation({ kind: 'all', children: Array.from(operations, leafOf) });
-    },
-
-    race(operations: readonly unknown[]): Operation<unknown> {
-      if (operations.length === 0) throw new InvalidArgumentError('ctx.race needs at least one operation');
-      return new Operation({ kind: 'race', children: Array.from(operations, leafOf) });
-    },
-
-    now: () => host.recordValue('now', () => host.services.now()),
-    random: () => host.recordValue('random', () => host.services.random()),
-    uuid: () => host.recordValue('uuid', () => host.services.uuid()),
-  };
-  return context as WorkflowContext;
+export function createWorkflowContext(host: ContextHost): WorkflowContext {
+  return new Context(host) as unknown as WorkflowContext;
 }
