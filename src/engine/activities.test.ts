@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, test } from 'bun:test';
-import { activity, ActivityFailedError, ApplicationError, workflow, type AnyWorkflowDefinition } from '../index.ts';
-import { createTestEngine, ManualClock, type TestEngine } from '../testing/index.ts';
+import { describe, expect, test } from 'bun:test';
+import { activity, ActivityFailedError, ApplicationError, workflow } from '../index.ts';
+import { createTestEngine, ManualClock, useTestEngines } from '../testing/index.ts';
 
-const harnesses: TestEngine[] = [];
-afterEach(async () => {
-  while (harnesses.length > 0) await harnesses.pop()!.close();
-});
-async function harness(...workflows: AnyWorkflowDefinition[]): Promise<TestEngine> {
-  const t = await createTestEngine({ workflows });
-  harnesses.push(t);
-  return t;
-}
+const harness = useTestEngines();
 
 describe('activity retries', () => {
   test('retries follow the policy: attempt count and backoff delays', async () => {
@@ -30,8 +22,7 @@ describe('activity retries', () => {
       .execute(async function* (ctx) {
         return yield* ctx.run('flaky', null);
       });
-    const t = await createTestEngine({ workflows: [wf], clock });
-    harnesses.push(t);
+    await using t = await createTestEngine({ workflows: [wf], clock });
     const start = t.clock.now();
     const handle = await t.engine.start(wf, undefined);
     await t.clock.advance('10s');

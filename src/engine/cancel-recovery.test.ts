@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, test } from 'bun:test';
-import { Engine, signal, workflow, WorkflowCancelledError, type AnyWorkflowDefinition } from '../index.ts';
+import { describe, expect, test } from 'bun:test';
+import { Engine, signal, workflow, WorkflowCancelledError } from '../index.ts';
 import { MemoryStorage } from '../storage/memory/index.ts';
-import { createTestEngine, ManualClock, type TestEngine } from '../testing/index.ts';
+import { ManualClock, useTestEngines } from '../testing/index.ts';
 
-const harnesses: TestEngine[] = [];
-afterEach(async () => {
-  while (harnesses.length > 0) await harnesses.pop()!.close();
-});
-async function harness(...workflows: AnyWorkflowDefinition[]): Promise<TestEngine> {
-  const t = await createTestEngine({ workflows });
-  harnesses.push(t);
-  return t;
-}
+const harness = useTestEngines();
 
 const go = signal<string>('go');
 

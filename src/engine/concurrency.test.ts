@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, test } from 'bun:test';
-import { signal, workflow, type AnyWorkflowDefinition } from '../index.ts';
-import { createTestEngine, type TestEngine } from '../testing/index.ts';
+import { describe, expect, test } from 'bun:test';
+import { signal, workflow } from '../index.ts';
+import { useTestEngines } from '../testing/index.ts';
 
-const harnesses: TestEngine[] = [];
-afterEach(async () => {
-  while (harnesses.length > 0) await harnesses.pop()!.close();
-});
-async function harness(...workflows: AnyWorkflowDefinition[]): Promise<TestEngine> {
-  const t = await createTestEngine({ workflows });
-  harnesses.push(t);
-  return t;
-}
+const harness = useTestEngines();
 
 const go = signal<string>('go');
 

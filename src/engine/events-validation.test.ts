@@ -1,17 +1,10 @@
-import { afterEach, describe, expect, test } from 'bun:test';
-import type { EngineEvent, AnyWorkflowDefinition } from '../index.ts';
+import { describe, expect, test } from 'bun:test';
+import type { EngineEvent } from '../index.ts';
 import { signal, workflow } from '../index.ts';
-import { createTestEngine, type TestEngine } from '../testing/index.ts';
+import { useTestEngines } from '../testing/index.ts';
 
-const harnesses: TestEngine[] = [];
-afterEach(async () => {
-  while (harnesses.length > 0) await harnesses.pop()!.close();
-});
-async function harness(workflows: AnyWorkflowDefinition[], maxPayloadBytes?: number): Promise<TestEngine> {
-  const t = await createTestEngine({ workflows, ...(maxPayloadBytes ? { maxPayloadBytes } : {}) });
-  harnesses.push(t);
-  return t;
-}
+const harness = useTestEngines();
+const smallPayloads = useTestEngines({ maxPayloadBytes: 1024 });
 
 const go = signal<string>('go');
 const echo = workflow({ name: 'echo' })
@@ -28,7 +21,7 @@ describe('engine events', () => {
         yield* ctx.run('act', undefined);
         yield* ctx.waitForSignal(go);
       });
-    const t = await harness([wf]);
+    const t = await harness(wf);
     const seen: EngineEvent[] = [];
     const types = [
       'workflow:started',
@@ -59,7 +52,7 @@ describe('engine events', () => {
     const waiting = workflow({ name: 'waiting' }).execute(async function* (ctx) {
       yield* ctx.waitForSignal(go);
     });
-    const t = await harness([failing, waiting]);
+    const t = await harness(failing, waiting);
     const seen: string[] = [];
     for (const type of ['workflow:failed', 'workflow:cancelled', 'workflow:timed-out']) {
       t.engine.addEventListener(type, (e) => seen.push(`${e.type} ${(e as EngineEvent).workflowId}`));
@@ -82,14 +75,14 @@ describe('bad input fails at the call and leaves no half-made run', () => {
   ];
   for (const [label, input, code] of cases) {
     test(`a start whose input holds ${label} is refused with ${code}`, async () => {
-      const t = await harness([echo]);
+      const t = await harness(echo);
       await expect(t.engine.start(echo, input, { id: 'bad' })).rejects.toMatchObject({ code });
       expect(await t.engine.get('bad')).toBeUndefined();
     });
   }
 
   test('an input over the payload limit is refused with payload_too_large and its size', async () => {
-    const t = await harness([echo], 1024);
+    const t = await smallPayloads(echo);
     await expect(t.engine.start(echo, 'x'.repeat(2000), { id: 'big' })).rejects.toMatchObject({
       code: 'payload_too_large',
       details: { limit: 1024 },
@@ -98,7 +91,7 @@ describe('bad input fails at the call and leaves no half-made run', () => {
   });
 
   test('a cyclic input is stored and comes back with its cycle', async () => {
-    const t = await harness([echo]);
+    const t = await harness(echo);
     const cyclic: { self?: unknown; n: number } = { n: 1 };
     cyclic.self = cyclic;
     const out = (await (await t.engine.start(echo, cyclic)).result()) as typeof cyclic;
@@ -109,7 +102,7 @@ describe('bad input fails at the call and leaves no half-made run', () => {
     const wf = workflow({ name: 'sig' }).execute(async function* (ctx) {
       return yield* ctx.waitForSignal(go);
     });
-    const t = await harness([wf]);
+    const t = await harness(wf);
     const handle = await t.engine.start(wf, undefined, { id: 's' });
     await expect(t.engine.signal('s', go, (() => 1) as never)).rejects.toMatchObject({
       code: 'payload_not_serializable',
@@ -128,7 +121,7 @@ describe('bad input fails at the call and leaves no half-made run', () => {
           return (error as { code: string; message: string }).code;
         }
       });
-    const t = await harness([wf]);
+    const t = await harness(wf);
     expect(await (await t.engine.start(wf, undefined)).result()).toBe('activity_not_registered');
   });
 
@@ -142,12 +135,12 @@ describe('bad input fails at the call and leaves no half-made run', () => {
           return (error as { code: string }).code;
         }
       });
-    const t = await harness([wf]);
+    const t = await harness(wf);
     expect(await (await t.engine.start(wf, undefined)).result()).toBe('payload_not_serializable');
   });
 
   test('invalid start options are refused with invalid_argument', async () => {
-    const t = await harness([echo]);
+    const t = await harness(echo);
     await expect(t.engine.start(echo, 1, { id: '' })).rejects.toMatchObject({ code: 'invalid_argument' });
     await expect(t.engine.start(echo, 1, { id: 'x'.repeat(300) })).rejects.toMatchObject({ code: 'invalid_argument' });
     await expect(t.engine.start(echo, 1, { idempotencyKey: 5 as never })).rejects.toMatchObject({
@@ -159,7 +152,7 @@ describe('bad input fails at the call and leaves no half-made run', () => {
     const wf = workflow({ name: 'bad-result' }).execute(async function* () {
       return { fn: () => 1 };
     });
-    const t = await harness([wf]);
+    const t = await harness(wf);
     const handle = await t.engine.start(wf, undefined, { id: 'br' });
     await expect(handle.result()).rejects.toMatchObject({ failureCategory: 'workflow' });
     expect((await t.engine.get('br'))?.error?.code).toBe('payload_not_serializable');
@@ -169,14 +162,14 @@ describe('bad input fails at the call and leaves no half-made run', () => {
     const wf = workflow({ name: 'plain-yield' }).execute(async function* () {
       yield 5;
     });
-    const t = await harness([wf]);
+    const t = await harness(wf);
     await expect((await t.engine.start(wf, undefined)).result()).rejects.toMatchObject({
       message: expect.stringContaining('yield* ctx.run'),
     });
   });
 
   test('a closed engine refuses new work with engine_closed', async () => {
-    const t = await harness([echo]);
+    const t = await harness(echo);
     await t.engine.close();
     await expect(t.engine.start(echo, 1)).rejects.toMatchObject({ code: 'engine_closed' });
   });

@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, test } from 'bun:test';
-import { signal, workflow, type AnyWorkflowDefinition } from '../index.ts';
-import { createTestEngine, type TestEngine } from '../testing/index.ts';
+import { describe, expect, test } from 'bun:test';
+import { signal, workflow } from '../index.ts';
+import { createTestEngine, useTestEngines } from '../testing/index.ts';
 
-const harnesses: TestEngine[] = [];
-afterEach(async () => {
-  while (harnesses.length > 0) await harnesses.pop()!.close();
-});
-/** An engine that evicts every suspended run at once, so each wake-up is a rebuild from the journal. */
-async function evicting(...workflows: AnyWorkflowDefinition[]): Promise<TestEngine> {
-  const t = await createTestEngine({ workflows, maxSuspendedInMemory: 0 });
-  harnesses.push(t);
-  return t;
-}
+/** Engines that evict every suspended run at once, so each wake-up is a rebuild from the journal. */
+const evicting = useTestEngines({ maxSuspendedInMemory: 0 });
 
 const go = signal<string>('go');
 

@@ -4,5 +4,5 @@
  */
 export { runStorageConformance } from './storage-conformance.ts';
 export { ManualClock } from './manual-clock.ts';
-export { createTestEngine } from './test-engine.ts';
+export { createTestEngine, useTestEngines } from './test-engine.ts';
 export type { TestEngine, TestEngineOptions } from './test-engine.ts';

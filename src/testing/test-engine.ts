@@ -3,6 +3,7 @@
  * `restart()` to open a fresh engine over the same storage — the way to prove a behaviour
  * survives a process restart without a child process.
  */
+import { afterEach } from 'bun:test';
 import type { Clock } from '../core/clock.ts';
 import type { RandomSource } from '../core/random.ts';
 import type { AnyWorkflowDefinition } from '../define/workflow.ts';
@@ -65,4 +66,26 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
     [Symbol.asyncDispose]: () => harness.close(),
   };
   return harness;
+}
+
+/**
+ * For a test file: returns a function that opens a test engine with the given workflows, and
+ * registers an `afterEach` that closes every engine (and storage) it opened.
+ *
+ * @example
+ * const harness = useTestEngines();
+ * test('…', async () => { const t = await harness(order); … });
+ */
+export function useTestEngines(
+  defaults: Omit<TestEngineOptions, 'workflows'> = {},
+): (...workflows: AnyWorkflowDefinition[]) => Promise<TestEngine> {
+  const open: TestEngine[] = [];
+  afterEach(async () => {
+    while (open.length > 0) await open.pop()!.close();
+  });
+  return async (...workflows) => {
+    const harness = await createTestEngine({ ...defaults, workflows });
+    open.push(harness);
+    return harness;
+  };
 }
