@@ -36,6 +36,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
+  // Before anything is printed: a supervisor that reads our first line may signal us at once.
+  const stopped = Promise.withResolvers<void>();
+  process.once('SIGINT', () => stopped.resolve());
+  process.once('SIGTERM', () => stopped.resolve());
   const dbPath = values.db ?? process.env.WEFT_DB ?? './weft.db';
   const workflows = await loadWorkflows(values.workflows);
   const storage = new SQLiteStorage(dbPath);
@@ -64,9 +68,6 @@ async function main(argv: string[]): Promise<number> {
   );
   if (values.demo) await startDemo(engine, workflows);
 
-  const stopped = Promise.withResolvers<void>();
-  process.once('SIGINT', () => stopped.resolve());
-  process.once('SIGTERM', () => stopped.resolve());
   await stopped.promise;
   console.log('weft: closing (letting in-flight activities finish)');
   await engine.close();
