@@ -38,6 +38,7 @@ import {
 } from '../storage/storage.ts';
 import { EngineEvent, type EngineEventType } from './engine-events.ts';
 import { DEADLINE_TIMER, RunExecutor, type ExecutorHost } from './run-executor.ts';
+import { SuspensionQueue } from './suspension-queue.ts';
 import { TimerService } from './timer-service.ts';
 
 /** Longest accepted workflow id or idempotency key, in characters. */
@@ -126,7 +127,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
   #sequence = 0;
   readonly #maxSuspended: number;
   /** Resident suspended runs, longest-suspended first: the eviction order. */
-  readonly #suspendedResidents = new Map<string, RunExecutor>();
+  readonly #suspendedResidents = new SuspensionQueue<RunExecutor>();
   /** Evicted runs being rebuilt, so two wake-ups of one run share one executor. */
   readonly #waking = new Map<string, Promise<RunExecutor | undefined>>();
   #closing = false;
@@ -415,18 +416,17 @@ export class Engine extends EventTarget implements AsyncDisposable {
       emit: (type, workflowId, data) => this.#emit(type, workflowId, data),
       finished: (executor) => {
         this.#executors.delete(executor.id);
-        this.#suspendedResidents.delete(executor.id);
+        this.#suspendedResidents.remove(executor);
         this.#settleWaiters(executor.id, executor.run);
       },
       suspended: (executor) => {
-        this.#suspendedResidents.delete(executor.id);
-        this.#suspendedResidents.set(executor.id, executor);
+        this.#suspendedResidents.add(executor);
         this.#evictOverflow();
       },
-      resumed: (executor) => void this.#suspendedResidents.delete(executor.id),
+      resumed: (executor) => this.#suspendedResidents.remove(executor),
       fault: (executor, error) => {
         this.#executors.delete(executor.id);
-        this.#suspendedResidents.delete(executor.id);
+        this.#suspendedResidents.remove(executor);
         for (const waiter of this.#waiters.get(executor.id) ?? []) waiter.reject(error);
         this.#waiters.delete(executor.id);
         this.#emit('engine:error', executor.id, { error });
@@ -441,10 +441,10 @@ export class Engine extends EventTarget implements AsyncDisposable {
   #evictOverflow(): void {
     const limit = this.#maxSuspended;
     if (this.#closing || this.#suspendedResidents.size <= limit + Math.floor(limit / 10)) return;
-    for (const [id, executor] of this.#suspendedResidents) {
-      if (this.#suspendedResidents.size <= limit) return;
-      this.#suspendedResidents.delete(id);
-      if (executor.tryEvict() && this.#executors.get(id) === executor) this.#executors.delete(id);
+    while (this.#suspendedResidents.size > limit) {
+      const executor = this.#suspendedResidents.takeOldest();
+      if (executor === undefined) return;
+      if (executor.tryEvict() && this.#executors.get(executor.id) === executor) this.#executors.delete(executor.id);
     }
   }
 
