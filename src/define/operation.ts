@@ -37,12 +37,33 @@ export function isComposite(command: Command): command is CompositeCommand {
   return command.kind === 'all' || command.kind === 'race';
 }
 
-/** One durable step; use it with `yield*` inside a workflow. */
-export class Operation<T> implements Iterable<Command, T, unknown> {
+/**
+ * One durable step; use it with `yield*` inside a workflow.
+ *
+ * An async iterable rather than a generator: `yield*` inside an async generator drives an async
+ * iterator directly, while a sync one gets wrapped and awaited at every step — twice the cost,
+ * which is most of what replaying a long journal costs.
+ */
+export class Operation<T> implements AsyncIterable<Command, T, unknown> {
   constructor(readonly command: Command) {}
 
-  *[Symbol.iterator](): Generator<Command, T, unknown> {
-    return (yield this.command) as T;
+  [Symbol.asyncIterator](): AsyncIterator<Command, T, unknown> {
+    const command = this.command;
+    let yielded = false;
+    return {
+      next(value?: unknown): Promise<IteratorResult<Command, T>> {
+        if (yielded) return Promise.resolve({ value: value as T, done: true });
+        yielded = true;
+        return Promise.resolve({ value: command, done: false });
+      },
+      // The engine throws a step's failure into the workflow: it surfaces at the `yield*`.
+      throw(error?: unknown): Promise<IteratorResult<Command, T>> {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      },
+      return(value?: T | PromiseLike<T>): Promise<IteratorResult<Command, T>> {
+        return Promise.resolve(value).then((resolved) => ({ value: resolved as T, done: true as const }));
+      },
+    };
   }
 }
 
