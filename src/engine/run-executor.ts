@@ -35,6 +35,7 @@ import {
 } from '../storage/storage.ts';
 import { runActivity } from './activity-runner.ts';
 import type { EngineEventType } from './engine-events.ts';
+import type { Queueable } from './suspension-queue.ts';
 import type { TimerService } from './timer-service.ts';
 import { createWorkflowContext, type ContextHost } from './workflow-context.ts';
 
@@ -81,7 +82,9 @@ type SettleFn = (entry: JournalEntry, mutations: Mutation[]) => Promise<void>;
 export const DEADLINE_TIMER = 'deadline';
 const stepTimerKey = (seq: number): string => `step:${seq}`;
 
-export class RunExecutor {
+export class RunExecutor implements Queueable {
+  /** Engine bookkeeping: this run's place in the eviction queue (see SuspensionQueue). */
+  suspensionTicket = -1;
   readonly run: RunRecord;
   readonly definition: AnyWorkflowDefinition;
   readonly #host: ExecutorHost;

@@ -1,34 +1,41 @@
 import { describe, expect, test } from 'bun:test';
-import { SuspensionQueue } from './suspension-queue.ts';
+import { SuspensionQueue, type Queueable } from './suspension-queue.ts';
+
+const items = new Map<string | number, Queueable & { name: string | number }>();
+function item(name: string | number): Queueable & { name: string | number } {
+  let found = items.get(name);
+  if (found === undefined) items.set(name, (found = { name, suspensionTicket: -1 }));
+  return found;
+}
+const names = (taken: ({ name: string | number } | undefined)[]) => taken.map((t) => t?.name);
 
 describe('SuspensionQueue', () => {
   test('takes items oldest suspension first', () => {
-    const queue = new SuspensionQueue<string>();
-    for (const item of ['a', 'b', 'c']) queue.add(item);
-    expect([queue.takeOldest(), queue.takeOldest(), queue.takeOldest(), queue.takeOldest()]).toEqual([
-      'a',
-      'b',
-      'c',
-      undefined,
-    ]);
+    items.clear();
+    const queue = new SuspensionQueue<ReturnType<typeof item>>();
+    for (const name of ['a', 'b', 'c']) queue.add(item(name));
+    const taken = [queue.takeOldest(), queue.takeOldest(), queue.takeOldest(), queue.takeOldest()];
+    expect(names(taken)).toEqual(['a', 'b', 'c', undefined]);
     expect(queue.size).toBe(0);
   });
 
   test('a re-added item moves to the back and a removed one is never taken', () => {
-    const queue = new SuspensionQueue<string>();
-    for (const item of ['a', 'b', 'c']) queue.add(item);
-    queue.add('a');
-    queue.remove('b');
+    items.clear();
+    const queue = new SuspensionQueue<ReturnType<typeof item>>();
+    for (const name of ['a', 'b', 'c']) queue.add(item(name));
+    queue.add(item('a'));
+    queue.remove(item('b'));
     expect(queue.size).toBe(2);
-    expect([queue.takeOldest(), queue.takeOldest(), queue.takeOldest()]).toEqual(['c', 'a', undefined]);
+    expect(names([queue.takeOldest(), queue.takeOldest(), queue.takeOldest()])).toEqual(['c', 'a', undefined]);
   });
 
   test('stays correct across compaction with many items', () => {
-    const queue = new SuspensionQueue<number>();
-    for (let i = 0; i < 5000; i++) queue.add(i);
-    for (let i = 0; i < 5000; i += 2) queue.remove(i);
-    const taken: number[] = [];
-    for (let item = queue.takeOldest(); item !== undefined; item = queue.takeOldest()) taken.push(item);
+    items.clear();
+    const queue = new SuspensionQueue<ReturnType<typeof item>>();
+    for (let i = 0; i < 5000; i++) queue.add(item(i));
+    for (let i = 0; i < 5000; i += 2) queue.remove(item(i));
+    const taken: (string | number)[] = [];
+    for (let next = queue.takeOldest(); next !== undefined; next = queue.takeOldest()) taken.push(next.name);
     expect(taken).toEqual(Array.from({ length: 2500 }, (_, i) => 2 * i + 1));
   });
 });

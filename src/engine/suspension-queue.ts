@@ -1,38 +1,46 @@
 /**
  * The resident suspended runs, oldest suspension first: the order in which they are evicted.
  *
- * Trap it avoids: a Map used as a queue. Evicting from the front of a Map leaves deleted slots
- * that every later iteration walks over again; here the front is an index into an array, and an
- * entry made stale by a resume or a newer suspension is recognised by its ticket and skipped once.
+ * Traps it avoids: a Map used as a queue (evicting from its front leaves deleted slots every
+ * later iteration walks again) and a Map lookup per suspension on the start path. The front is an
+ * index into an array; each item carries its own ticket, so an entry made stale by a resume or a
+ * newer suspension is recognised in O(1) and skipped once.
  */
-export class SuspensionQueue<T> {
-  /** Current ticket of every queued item; absent once it resumed or was taken. */
-  readonly #tickets = new Map<T, number>();
+export interface Queueable {
+  /** Owned by the queue: the ticket of the item's current entry, or -1 when not queued. */
+  suspensionTicket: number;
+}
+
+export class SuspensionQueue<T extends Queueable> {
   #entries: { item: T; ticket: number }[] = [];
   #head = 0;
   #nextTicket = 0;
+  #size = 0;
 
   get size(): number {
-    return this.#tickets.size;
+    return this.#size;
   }
 
   /** Queues `item` as the newest suspension (moving it to the back if it was queued). */
   add(item: T): void {
+    if (item.suspensionTicket === -1) this.#size++;
     const ticket = this.#nextTicket++;
-    this.#tickets.set(item, ticket);
+    item.suspensionTicket = ticket;
     this.#entries.push({ item, ticket });
   }
 
   remove(item: T): void {
-    this.#tickets.delete(item);
+    if (item.suspensionTicket === -1) return;
+    item.suspensionTicket = -1;
+    this.#size--;
   }
 
   /** Removes and returns the oldest queued item. */
   takeOldest(): T | undefined {
     while (this.#head < this.#entries.length) {
       const entry = this.#entries[this.#head++]!;
-      if (this.#tickets.get(entry.item) !== entry.ticket) continue;
-      this.#tickets.delete(entry.item);
+      if (entry.item.suspensionTicket !== entry.ticket) continue;
+      this.remove(entry.item);
       this.#compact();
       return entry.item;
     }
