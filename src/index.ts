@@ -44,6 +44,7 @@ export {
   NondeterminismError,
   PayloadNotSerializableError,
   PayloadTooLargeError,
+  TaskQueueUnavailableError,
   UnregisteredWorkflowTypesError,
   WeftError,
   WorkflowAlreadyExistsError,

@@ -122,6 +122,20 @@ export class ActivityNotRegisteredError extends WeftError {
   }
 }
 
+/**
+ * An activity bound to a task queue must run on remote workers, which this version does not have.
+ * Running it in-process instead would break the promise that it never runs here.
+ */
+export class TaskQueueUnavailableError extends WeftError {
+  constructor(workflowType: string, activity: string, queue: string) {
+    super(
+      'task_queue_unavailable',
+      `Activity '${activity}' of workflow '${workflowType}' is bound to task queue '${queue}', but remote workers are not available in this version; remove 'queue' to run it in-process`,
+      { details: { workflowType, activity, queue } },
+    );
+  }
+}
+
 export class WorkflowNotFoundError extends WeftError {
   constructor(id: string) {
     super('workflow_not_found', `No workflow with id '${id}'`, { details: { id } });

@@ -237,3 +237,31 @@ describe('failure categories', () => {
     expect(attempts).toBe(1);
   });
 });
+
+describe('activities bound to a task queue', () => {
+  const remote = activity({ name: 'embed', queue: 'gpu', execute: (text: string) => text.length });
+
+  test('a workflow declaring one is refused at registration with task_queue_unavailable', async () => {
+    const wf = workflow({ name: 'remote-declared' })
+      .activities({ embed: remote })
+      .execute(async function* (ctx) {
+        return yield* ctx.run('embed', 'x');
+      });
+    await expect(harness(wf)).rejects.toMatchObject({ code: 'task_queue_unavailable', details: { queue: 'gpu' } });
+  });
+
+  test('passing one to ctx.run fails at the call instead of running it in-process', async () => {
+    let ran = false;
+    const direct = activity({ name: 'direct', queue: 'gpu', execute: () => (ran = true) });
+    const wf = workflow({ name: 'remote-direct' }).execute(async function* (ctx) {
+      try {
+        yield* ctx.run(direct, undefined);
+      } catch (error) {
+        return (error as { code: string }).code;
+      }
+    });
+    const t = await harness(wf);
+    expect(await (await t.engine.start(wf, undefined)).result()).toBe('task_queue_unavailable');
+    expect(ran).toBe(false);
+  });
+});

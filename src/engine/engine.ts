@@ -12,6 +12,7 @@ import { parseDuration, type Duration } from '../core/duration.ts';
 import {
   EngineClosedError,
   InvalidArgumentError,
+  TaskQueueUnavailableError,
   UnregisteredWorkflowTypesError,
   WorkflowAlreadyExistsError,
   WorkflowAlreadyRegisteredError,
@@ -170,6 +171,9 @@ export class Engine extends EventTarget implements AsyncDisposable {
     if (definition?.kind !== 'workflow') throw new InvalidArgumentError('register() needs a workflow() definition');
     const existing = this.#definitions.get(definition.name);
     if (existing !== undefined && existing !== definition) throw new WorkflowAlreadyRegisteredError(definition.name);
+    for (const [name, activity] of definition.activities) {
+      if (activity.queue !== undefined) throw new TaskQueueUnavailableError(definition.name, name, activity.queue);
+    }
     this.#definitions.set(definition.name, definition);
     return this;
   }

@@ -4,7 +4,7 @@
  * entry later. A class, so a run costs one object and the methods live on the prototype.
  */
 import { parseDuration } from '../core/duration.ts';
-import { ActivityNotRegisteredError, InvalidArgumentError } from '../core/errors.ts';
+import { ActivityNotRegisteredError, InvalidArgumentError, TaskQueueUnavailableError } from '../core/errors.ts';
 import { resolveRetryPolicy } from '../core/retry-policy.ts';
 import { isActivityDefinition, type ActivityDefinition } from '../define/activity.ts';
 import { isComposite, Operation, type LeafCommand } from '../define/operation.ts';
@@ -96,7 +96,10 @@ class Context {
       if (found === undefined) throw new ActivityNotRegisteredError(this.#host.run.type, ref);
       return found;
     }
-    if (isActivityDefinition(ref)) return ref;
+    if (isActivityDefinition(ref)) {
+      if (ref.queue !== undefined) throw new TaskQueueUnavailableError(this.#host.run.type, ref.name, ref.queue);
+      return ref;
+    }
     throw new InvalidArgumentError('ctx.run needs an activity name or an activity() definition');
   }
 }
