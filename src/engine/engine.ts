@@ -38,7 +38,8 @@ import {
   type Storage,
 } from '../storage/storage.ts';
 import { EngineEvent, type EngineEventType } from './engine-events.ts';
-import { DEADLINE_TIMER, RunExecutor, type ExecutorHost } from './run-executor.ts';
+import { DEADLINE_TIMER, type ExecutorHost } from './executor-host.ts';
+import { RunExecutor } from './run-executor.ts';
 import { SuspensionQueue } from './suspension-queue.ts';
 import { TimerService } from './timer-service.ts';
 

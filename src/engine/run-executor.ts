@@ -10,77 +10,34 @@
  *   while a wait reads the inbox is neither lost nor delivered out of order.
  * - Nondeterminism is not thrown into workflow code (it could be caught); it fails the run.
  */
-import type { Clock } from '../core/clock.ts';
-import type { Codec } from '../core/codec.ts';
 import {
   ActivityFailedError,
-  deserializeError,
   FailureCategory,
   NondeterminismError,
   serializeError,
   WorkflowCancelledError,
   WorkflowTimedOutError,
-  type SerializedError,
 } from '../core/errors.ts';
-import type { RandomSource } from '../core/random.ts';
 import { isCommand, isComposite, type Command, type CompositeCommand, type LeafCommand } from '../define/operation.ts';
 import type { AnyWorkflowDefinition } from '../define/workflow.ts';
-import {
-  RunStatus,
-  type JournalEntry,
-  type Mutation,
-  type RunPatch,
-  type RunRecord,
-  type Storage,
-} from '../storage/storage.ts';
+import { RunStatus, type JournalEntry, type Mutation, type RunPatch, type RunRecord } from '../storage/storage.ts';
 import { runActivity } from './activity-runner.ts';
-import type { EngineEventType } from './engine-events.ts';
+import {
+  DEADLINE_TIMER,
+  STOP,
+  Stop,
+  stepTimerKey,
+  type ExecutorHost,
+  type LiveStep,
+  type Outcome,
+  type SettleFn,
+} from './executor-host.ts';
+import { encodedEntry, leafName, outcomeOf, valueEntry, verifyStep } from './journal-entries.ts';
+import { SignalWaits, type Delivery } from './signal-waits.ts';
 import type { Queueable } from './suspension-queue.ts';
-import type { TimerService } from './timer-service.ts';
 import { createWorkflowContext, type ContextHost } from './workflow-context.ts';
 
 type ContextServices = ContextHost['services'];
-
-export interface ExecutorHost {
-  readonly storage: Storage;
-  readonly codec: Codec;
-  readonly clock: Clock;
-  readonly random: RandomSource;
-  readonly timers: TimerService;
-  /** True once the engine is closing: finish in-flight work, start nothing new. */
-  isClosing(): boolean;
-  commit(mutations: Mutation[]): Promise<void>;
-  emit(type: EngineEventType, workflowId: string, data?: Record<string, unknown>): void;
-  /** The run reached a terminal status (committed). */
-  finished(executor: RunExecutor): void;
-  /** The run only waits on timers or signals now, with everything committed: it may be evicted. */
-  suspended(executor: RunExecutor): void;
-  /** The run left `suspended`. */
-  resumed(executor: RunExecutor): void;
-  /** Storage failed under this run; it stays as last committed. */
-  fault(executor: RunExecutor, error: unknown): void;
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-/** Ends the drive loop without touching storage (cancelled, timed out, closing, faulted). */
-class Stop extends Error {}
-/** One shared instance: a stop is control flow, and building a stack trace per run costs more than the run. */
-const STOP = new Stop('run stopped');
-
-interface LiveStep {
-  seq: number;
-  command: LeafCommand;
-  settled: boolean;
-  /** Frees in-memory resources of an abandoned step and returns the rows to delete. */
-  abandon: () => Mutation[];
-}
-
-/** Records a step's outcome; resolves once committed. */
-type SettleFn = (entry: JournalEntry, mutations: Mutation[]) => Promise<void>;
-
-export const DEADLINE_TIMER = 'deadline';
-const stepTimerKey = (seq: number): string => `step:${seq}`;
 
 export class RunExecutor implements Queueable {
   /** Engine bookkeeping: this run's place in the eviction queue (see SuspensionQueue). */
@@ -93,12 +50,7 @@ export class RunExecutor implements Queueable {
   /** Created on first use: most runs never hand their signal to anyone. */
   #abortController: AbortController | undefined;
   readonly #live = new Map<number, LiveStep>();
-  /** Waiting signal steps by signal name, oldest first. */
-  readonly #signalWaits = new Map<
-    string,
-    { seq: number; deliver: (entry: JournalEntry, mutations: Mutation[]) => Promise<void> | undefined }[]
-  >();
-  #signalLock: Promise<unknown> | undefined;
+  readonly #signals = new SignalWaits();
   /** Recorded values (now/random/uuid) not yet committed; they go with the run's next commit. */
   #pending: Mutation[] = [];
   #nextSeq = 0;
@@ -146,7 +98,7 @@ export class RunExecutor implements Queueable {
         ...Promise.withResolvers(),
       };
       this.#creation.promise.catch(() => undefined);
-      this.#inboxMayHoldMessages = false;
+      this.#signals.inboxMayHoldMessages = false;
     }
   }
 
@@ -160,8 +112,6 @@ export class RunExecutor implements Queueable {
   #creation:
     | (PromiseWithResolvers<void> & { mutation: Mutation & { op: 'createRun' }; taken: boolean; committed: boolean })
     | undefined;
-  /** False only while a run this engine created has certainly received no signal: skips an inbox read. */
-  #inboxMayHoldMessages = true;
 
   /** Every write of this run goes through here, so the creating rows go first and their failure stops the run. */
   async #commit(mutations: Mutation[]): Promise<void> {
@@ -353,7 +303,7 @@ export class RunExecutor implements Queueable {
   #releaseAll(): void {
     for (const step of this.#live.values()) step.abandon();
     this.#live.clear();
-    this.#signalWaits.clear();
+    this.#signals.clear();
     if (this.#timerKeySet !== undefined) {
       this.#host.timers.cancelRun(this.id, this.#timerKeySet);
       this.#timerKeySet.clear();
@@ -384,11 +334,11 @@ export class RunExecutor implements Queueable {
     const seq = this.#nextSeq++;
     const entry = this.#journal[seq];
     if (entry !== undefined) {
-      this.#verify(seq, entry, kind, '');
+      verifyStep(this.run.type, seq, entry, kind, '');
       return this.#host.codec.decode(entry.value!) as T;
     }
     const value = produce();
-    const recorded: JournalEntry = this.#entry(seq, kind, '', { ok: true, value });
+    const recorded: JournalEntry = this.#valueEntry(seq, kind, '', { ok: true, value });
     this.#journal[seq] = recorded;
     this.#pending.push({ op: 'appendJournal', entry: recorded });
     return value;
@@ -402,8 +352,8 @@ export class RunExecutor implements Queueable {
     const entry = this.#journal[this.#nextSeq];
     if (entry === undefined) return undefined;
     const seq = this.#nextSeq++;
-    this.#verify(seq, entry, command.kind, leafName(command));
-    return this.#outcomeOf(entry);
+    verifyStep(this.run.type, seq, entry, command.kind, leafName(command));
+    return outcomeOf(entry, this.#host.codec);
   }
 
   async #perform(command: Command): Promise<Outcome> {
@@ -411,13 +361,13 @@ export class RunExecutor implements Queueable {
     const seq = this.#nextSeq++;
     const entry = this.#journal[seq];
     if (entry !== undefined) {
-      this.#verify(seq, entry, command.kind, leafName(command));
-      return this.#outcomeOf(entry);
+      verifyStep(this.run.type, seq, entry, command.kind, leafName(command));
+      return outcomeOf(entry, this.#host.codec);
     }
     const { promise, resolve, reject } = this.#awaitStep();
     await this.#startLeaf(seq, command, (entry, mutations) => {
       const committed = this.#commitSettled([...mutations, { op: 'appendJournal', entry }], [entry]);
-      committed.then(() => resolve(this.#outcomeOf(entry)), reject);
+      committed.then(() => resolve(outcomeOf(entry, this.#host.codec)), reject);
       return committed;
     });
     await this.#noteSuspended();
@@ -429,7 +379,7 @@ export class RunExecutor implements Queueable {
     const childSeqs = command.children.map(() => this.#nextSeq++);
     const recorded = this.#journal[seq];
     if (recorded !== undefined) {
-      this.#verify(seq, recorded, command.kind, '');
+      verifyStep(this.run.type, seq, recorded, command.kind, '');
       const index = this.#host.codec.decode(recorded.value!) as number;
       const child = this.#journal[childSeqs[index]!];
       const childCommand = command.children[index];
@@ -441,8 +391,8 @@ export class RunExecutor implements Queueable {
           },
         );
       }
-      this.#verify(child.seq, child, childCommand.kind, leafName(childCommand));
-      return this.#outcomeOf(child);
+      verifyStep(this.run.type, child.seq, child, childCommand.kind, leafName(childCommand));
+      return outcomeOf(child, this.#host.codec);
     }
     const { promise, resolve, reject } = this.#awaitStep();
     const results: Outcome[] = new Array<Outcome>(command.children.length);
@@ -463,7 +413,7 @@ export class RunExecutor implements Queueable {
           this.#live.delete(s.seq);
           return s.abandon();
         });
-      const compositeEntry = this.#entry(seq, command.kind, '', { ok: true, value: childIndex });
+      const compositeEntry = this.#valueEntry(seq, command.kind, '', { ok: true, value: childIndex });
       const entries = childEntry === undefined ? [compositeEntry] : [childEntry, compositeEntry];
       const writes: Mutation[] = [
         ...mutations,
@@ -508,14 +458,14 @@ export class RunExecutor implements Queueable {
       const childSeq = childSeqs[index]!;
       const childEntry = this.#journal[childSeq];
       if (childEntry !== undefined) {
-        this.#verify(childSeq, childEntry, child.kind, leafName(child));
-        await onChild(index, this.#outcomeOf(childEntry), undefined, []);
+        verifyStep(this.run.type, childSeq, childEntry, child.kind, leafName(child));
+        await onChild(index, outcomeOf(childEntry, this.#host.codec), undefined, []);
         continue;
       }
       this.#composing = true;
       try {
         const step = await this.#startLeaf(childSeq, child, (entry, mutations) =>
-          onChild(index, this.#outcomeOf(entry), entry, mutations),
+          onChild(index, outcomeOf(entry, this.#host.codec), entry, mutations),
         );
         if (step !== undefined) started.push(step);
       } finally {
@@ -554,7 +504,7 @@ export class RunExecutor implements Queueable {
       this.#host.codec.encode(command.input, `input of activity '${command.name}'`);
     } catch (error) {
       const refused: LiveStep = { seq, command, settled: true, abandon: () => [] };
-      void settle(this.#entryRaw(seq, 'activity', command.name, { ok: false, error }), []);
+      void settle(this.#encodedEntry(seq, 'activity', command.name, { ok: false, error }), []);
       return refused;
     }
     const definition = command.definition;
@@ -621,7 +571,7 @@ export class RunExecutor implements Queueable {
         });
         step.settled = true;
         this.#live.delete(seq);
-        return settle(this.#entryRaw(seq, 'activity', command.name, outcome), []);
+        return settle(this.#encodedEntry(seq, 'activity', command.name, outcome), []);
       })
       .catch((error: unknown) => this.#host.fault(this, error));
     return step;
@@ -635,7 +585,7 @@ export class RunExecutor implements Queueable {
       step.settled = true;
       this.#live.delete(seq);
       this.#releaseTimer(key);
-      return settle(this.#entry(seq, 'sleep', '', { ok: true, value: undefined }), [
+      return settle(this.#valueEntry(seq, 'sleep', '', { ok: true, value: undefined }), [
         { op: 'deleteTimer', runId: this.id, key },
       ]);
     };
@@ -652,17 +602,13 @@ export class RunExecutor implements Queueable {
   ): Promise<LiveStep> {
     const key = stepTimerKey(seq);
     const step = this.#openTimedStep(seq, { kind: 'signal', name, timeoutMs }, key);
-    const removeWait = (): void => {
-      const waits = this.#signalWaits.get(name);
-      const index = waits?.findIndex((w) => w.seq === seq) ?? -1;
-      if (waits !== undefined && index >= 0) waits.splice(index, 1);
-    };
+    const removeWait = (): void => this.#signals.remove(name, seq);
     const baseAbandon = step.abandon;
     step.abandon = () => {
       removeWait();
       return baseAbandon();
     };
-    const deliver = (entry: JournalEntry, mutations: Mutation[]): Promise<void> | undefined => {
+    const deliver: Delivery = (entry, mutations) => {
       if (step.settled) return undefined;
       step.settled = true;
       this.#live.delete(seq);
@@ -675,32 +621,22 @@ export class RunExecutor implements Queueable {
       return settle(entry, writes);
     };
     if (timeoutMs !== undefined) {
-      this.#timerSteps.set(key, () => deliver(this.#entry(seq, 'signal', name, { ok: true, value: undefined }), []));
+      this.#timerSteps.set(key, () =>
+        deliver(this.#valueEntry(seq, 'signal', name, { ok: true, value: undefined }), []),
+      );
     }
-    const register = (): void => {
-      let waits = this.#signalWaits.get(name);
-      if (waits === undefined) this.#signalWaits.set(name, (waits = []));
-      waits.push({ seq, deliver });
-    };
-    if (!this.#inboxMayHoldMessages) {
+    const register = (): void => this.#signals.add(name, seq, deliver);
+    if (!this.#signals.inboxMayHoldMessages) {
       // Nothing was ever enqueued for this run: no inbox read, no lock. A delivery queued behind the
       // lock finds this waiter when it runs, because registering is synchronous.
       register();
     } else {
-      await this.#withSignalLock(async () => {
+      await this.#signals.withLock(async () => {
         const message = await this.#host.storage.peekSignal(this.id, name);
         if (step.settled) return;
         if (message === undefined) return register();
-        this.#deliveringSignal = true;
-        let consumed: Promise<void> | undefined;
-        try {
-          consumed = deliver(this.#entryRaw(seq, 'signal', name, { ok: true, value: message.payload }), [
-            { op: 'consumeSignal', id: message.id },
-          ]);
-        } finally {
-          this.#deliveringSignal = false;
-        }
-        await consumed;
+        const entry = this.#encodedEntry(seq, 'signal', name, { ok: true, value: message.payload });
+        await this.#settlingDurably(() => deliver(entry, [{ op: 'consumeSignal', id: message.id }]));
       });
     }
     // Whoever started the step (a single step or a composite) notes the suspension once all started.
@@ -713,17 +649,16 @@ export class RunExecutor implements Queueable {
    * durable inbox. Resolves once it is committed either way.
    */
   deliverSignal(name: string, payload: Uint8Array): Promise<void> {
-    return this.#withSignalLock(async () => {
-      const wait = this.#stopped ? undefined : this.#signalWaits.get(name)?.[0];
-      this.#deliveringSignal = true;
-      let delivered: Promise<void> | undefined;
-      try {
-        delivered = wait?.deliver(this.#entryRaw(wait.seq, 'signal', name, { ok: true, value: payload }), []);
-      } finally {
-        this.#deliveringSignal = false;
-      }
+    return this.#signals.withLock(async () => {
+      const wait = this.#stopped ? undefined : this.#signals.oldest(name);
+      const delivered =
+        wait === undefined
+          ? undefined
+          : this.#settlingDurably(() =>
+              wait.deliver(this.#encodedEntry(wait.seq, 'signal', name, { ok: true, value: payload }), []),
+            );
       if (delivered !== undefined) return delivered;
-      this.#inboxMayHoldMessages = true;
+      this.#signals.inboxMayHoldMessages = true;
       await this.#commit([
         ...this.#takePending(),
         { op: 'enqueueSignal', message: { runId: this.id, name, payload, createdAt: this.#host.clock.now() } },
@@ -731,15 +666,15 @@ export class RunExecutor implements Queueable {
     });
   }
 
-  #withSignalLock<T>(fn: () => Promise<T>): Promise<T> {
-    this.#signalLockHolders++;
-    const run = (this.#signalLock ?? Promise.resolve()).then(fn, fn).finally(() => this.#signalLockHolders--);
-    this.#signalLock = run.catch(() => undefined);
-    return run;
+  /** Runs `settle` so that the step's writes are committed at once (see `#commitSettled`). */
+  #settlingDurably(settle: () => Promise<void> | undefined): Promise<void> | undefined {
+    this.#deliveringSignal = true;
+    try {
+      return settle();
+    } finally {
+      this.#deliveringSignal = false;
+    }
   }
-
-  /** Signal operations queued or running: the executor is not evicted under them. */
-  #signalLockHolders = 0;
   #commitsInFlight = 0;
 
   // ---- timers --------------------------------------------------------------------------------
@@ -831,7 +766,7 @@ export class RunExecutor implements Queueable {
     if (this.#stopped || this.#activitiesInFlight > 0 || this.#pending.length > 0 || this.#commitsInFlight > 0) {
       return false;
     }
-    if (this.#composing || this.#signalLockHolders > 0 || this.#live.size === 0) return false;
+    if (this.#composing || this.#signals.busy || this.#live.size === 0) return false;
     if (!this.#blockedOnlyOnWaits()) return false;
     if (this.#creation !== undefined && !this.#creation.committed) return false;
     for (const step of this.#live.values()) if (step.settled) return false;
@@ -868,44 +803,11 @@ export class RunExecutor implements Queueable {
    */
   #deliveringSignal = false;
 
-  // ---- journal helpers -----------------------------------------------------------------------
-
-  #verify(seq: number, entry: JournalEntry, kind: string, name: string): void {
-    if (entry.kind === kind && entry.name === name) return;
-    const recorded = `${entry.kind}${entry.name ? ` '${entry.name}'` : ''}`;
-    const issued = `${kind}${name ? ` '${name}'` : ''}`;
-    throw new NondeterminismError(
-      `Nondeterminism in workflow '${this.run.type}' at step ${seq}: the journal recorded ${recorded} but the code issued ${issued}`,
-      { seq, recorded: { kind: entry.kind, name: entry.name }, issued: { kind, name } },
-    );
+  #encodedEntry(seq: number, kind: string, name: string, outcome: Outcome): JournalEntry {
+    return encodedEntry(this.id, seq, kind, name, outcome, this.#host.clock.now());
   }
 
-  #outcomeOf(entry: JournalEntry): Outcome {
-    if (!entry.ok) return { ok: false, error: deserializeError(entry.error as SerializedError) };
-    return { ok: true, value: entry.value === null ? undefined : this.#host.codec.decode(entry.value) };
+  #valueEntry(seq: number, kind: string, name: string, outcome: Outcome): JournalEntry {
+    return valueEntry(this.id, seq, kind, name, outcome, this.#host.codec, this.#host.clock.now());
   }
-
-  #entry(seq: number, kind: string, name: string, outcome: Outcome): JournalEntry {
-    const value =
-      outcome.ok && outcome.value !== undefined ? this.#host.codec.encode(outcome.value, `step ${seq}`) : null;
-    return this.#entryRaw(seq, kind, name, outcome.ok ? { ok: true, value } : outcome);
-  }
-
-  /** An entry whose ok value is already encoded bytes (or null for undefined). */
-  #entryRaw(seq: number, kind: string, name: string, outcome: Outcome): JournalEntry {
-    return {
-      runId: this.id,
-      seq,
-      kind,
-      name,
-      ok: outcome.ok,
-      value: outcome.ok ? ((outcome.value as Uint8Array | null | undefined) ?? null) : null,
-      error: outcome.ok ? null : serializeError(outcome.error),
-      createdAt: this.#host.clock.now(),
-    };
-  }
-}
-
-function leafName(command: LeafCommand): string {
-  return command.kind === 'sleep' ? '' : command.name;
 }

@@ -1,0 +1,53 @@
+/**
+ * What a run executor needs from its engine, and the small types the executor's parts share.
+ * Kept apart so the executor's step modules can import them without importing the executor.
+ */
+import type { Clock } from '../core/clock.ts';
+import type { Codec } from '../core/codec.ts';
+import type { RandomSource } from '../core/random.ts';
+import type { LeafCommand } from '../define/operation.ts';
+import type { JournalEntry, Mutation, Storage } from '../storage/storage.ts';
+import type { EngineEventType } from './engine-events.ts';
+import type { RunExecutor } from './run-executor.ts';
+import type { TimerService } from './timer-service.ts';
+
+export interface ExecutorHost {
+  readonly storage: Storage;
+  readonly codec: Codec;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly timers: TimerService;
+  /** True once the engine is closing: finish in-flight work, start nothing new. */
+  isClosing(): boolean;
+  commit(mutations: Mutation[]): Promise<void>;
+  emit(type: EngineEventType, workflowId: string, data?: Record<string, unknown>): void;
+  /** The run reached a terminal status (committed). */
+  finished(executor: RunExecutor): void;
+  /** The run only waits on timers or signals now, with everything committed: it may be evicted. */
+  suspended(executor: RunExecutor): void;
+  /** The run left `suspended`. */
+  resumed(executor: RunExecutor): void;
+  /** Storage failed under this run; it stays as last committed. */
+  fault(executor: RunExecutor, error: unknown): void;
+}
+
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Ends the drive loop without touching storage (cancelled, timed out, closing, faulted). */
+export class Stop extends Error {}
+/** One shared instance: a stop is control flow, and building a stack trace per run costs more than the run. */
+export const STOP = new Stop('run stopped');
+
+export interface LiveStep {
+  seq: number;
+  command: LeafCommand;
+  settled: boolean;
+  /** Frees in-memory resources of an abandoned step and returns the rows to delete. */
+  abandon: () => Mutation[];
+}
+
+/** Records a step's outcome; resolves once committed. */
+export type SettleFn = (entry: JournalEntry, mutations: Mutation[]) => Promise<void>;
+
+export const DEADLINE_TIMER = 'deadline';
+export const stepTimerKey = (seq: number): string => `step:${seq}`;

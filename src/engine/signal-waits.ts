@@ -1,0 +1,54 @@
+/**
+ * One run's signal waits: which steps wait for which signal name (oldest first), and the lock that
+ * serializes deliveries with the inbox check of a new wait.
+ *
+ * Trap it avoids: a lost or reordered signal. Without the lock, a signal arriving while a new wait
+ * reads the inbox could be stored after the read found nothing (lost until the next wait), or be
+ * handed to the waiter ahead of an older inbox message.
+ */
+import type { JournalEntry, Mutation } from '../storage/storage.ts';
+
+/** Hands a signal to a waiting step; undefined when the step had already settled. */
+export type Delivery = (entry: JournalEntry, mutations: Mutation[]) => Promise<void> | undefined;
+
+export class SignalWaits {
+  readonly #byName = new Map<string, { seq: number; deliver: Delivery }[]>();
+  #lock: Promise<unknown> | undefined;
+  #holders = 0;
+  /** False only while a run this engine created has certainly received no signal: skips an inbox read. */
+  inboxMayHoldMessages = true;
+
+  add(name: string, seq: number, deliver: Delivery): void {
+    let waits = this.#byName.get(name);
+    if (waits === undefined) this.#byName.set(name, (waits = []));
+    waits.push({ seq, deliver });
+  }
+
+  remove(name: string, seq: number): void {
+    const waits = this.#byName.get(name);
+    const index = waits?.findIndex((wait) => wait.seq === seq) ?? -1;
+    if (waits !== undefined && index >= 0) waits.splice(index, 1);
+  }
+
+  /** The step that has waited longest for `name`. */
+  oldest(name: string): { seq: number; deliver: Delivery } | undefined {
+    return this.#byName.get(name)?.[0];
+  }
+
+  clear(): void {
+    this.#byName.clear();
+  }
+
+  /** True while a delivery or inbox check is queued or running. */
+  get busy(): boolean {
+    return this.#holders > 0;
+  }
+
+  /** Runs `fn` after every earlier locked operation of this run settled. */
+  withLock<T>(fn: () => Promise<T>): Promise<T> {
+    this.#holders++;
+    const run = (this.#lock ?? Promise.resolve()).then(fn, fn).finally(() => this.#holders--);
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+}
