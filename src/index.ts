@@ -2,14 +2,15 @@
  * Public entry point of `@lostgradient/weft`: the engine, the definition builders, errors and
  * types. Re-exported by name so the public surface is exactly this list.
  */
-export { Engine, MAX_ID_LENGTH } from './engine/engine.ts';
+export { Engine } from './engine/engine.ts';
+export { MAX_ID_LENGTH } from './engine/engine-options.ts';
 export type {
   EngineCreateOptions,
   EngineOptions,
   StartOptions,
   WorkflowHandle,
   WorkflowState,
-} from './engine/engine.ts';
+} from './engine/engine-options.ts';
 export { EngineEvent, EngineEventType } from './engine/engine-events.ts';
 export { workflow, WorkflowBuilder } from './define/workflow.ts';
 export type {

@@ -8,7 +8,7 @@
  */
 import { systemClock, type Clock } from '../core/clock.ts';
 import { createCodec, DEFAULT_MAX_PAYLOAD_BYTES, type Codec } from '../core/codec.ts';
-import { parseDuration, type Duration } from '../core/duration.ts';
+import { parseDuration } from '../core/duration.ts';
 import {
   EngineClosedError,
   InvalidArgumentError,
@@ -17,13 +17,9 @@ import {
   WorkflowAlreadyExistsError,
   WorkflowAlreadyRegisteredError,
   WorkflowCancelledError,
-  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowNotRunningError,
-  WorkflowTimedOutError,
   WorkflowTypeNotRegisteredError,
-  type FailureCategory,
-  type SerializedError,
 } from '../core/errors.ts';
 import { systemRandom, type RandomSource } from '../core/random.ts';
 import { signalName, type SignalRef } from '../define/signal.ts';
@@ -42,64 +38,15 @@ import { DEADLINE_TIMER, type ExecutorHost } from './executor-host.ts';
 import { RunExecutor } from './run-executor.ts';
 import { SuspensionQueue } from './suspension-queue.ts';
 import { TimerService } from './timer-service.ts';
-
-/** Longest accepted workflow id or idempotency key, in characters. */
-export const MAX_ID_LENGTH = 256;
-
-export interface EngineOptions {
-  storage: Storage;
-  /** Time source; tests pass a manual clock. */
-  clock?: Clock;
-  random?: RandomSource;
-  /** Upper bound of one encoded input, result or payload. Default 2 MiB. */
-  maxPayloadBytes?: number;
-  /** How long `close()` lets in-flight activities finish before aborting them. Default '10s'. */
-  shutdownGracePeriod?: Duration;
-  /**
-   * How many suspended runs stay in memory. Past this, the longest-suspended are evicted and
-   * rebuilt from their journal when a timer or signal wakes them. Default 1000; 0 evicts every
-   * suspended run at once.
-   */
-  maxSuspendedInMemory?: number;
-}
-
-export interface EngineCreateOptions extends EngineOptions {
-  workflows?: Record<string, AnyWorkflowDefinition> | readonly AnyWorkflowDefinition[];
-  /** Resume unfinished runs found in storage. Default true. */
-  recover?: boolean;
-}
-
-export interface StartOptions {
-  /** The run's id; generated when omitted. A taken id fails with `workflow_already_exists`. */
-  id?: string;
-  /** A second start with the same key returns the first run instead of creating another. */
-  idempotencyKey?: string;
-  /** The run ends as `timed_out` when it has not finished this long after it started. */
-  executionTimeout?: Duration;
-}
-
-export interface WorkflowHandle<O = unknown> {
-  readonly id: string;
-  /** Resolves with the run's result; rejects with `WorkflowFailedError`, `WorkflowCancelledError` or `WorkflowTimedOutError`. */
-  result(): Promise<O>;
-}
-
-export interface WorkflowState {
-  id: string;
-  type: string;
-  version: string | null;
-  status: RunStatus;
-  input: unknown;
-  /** Set when completed. */
-  result?: unknown;
-  /** Set when failed, cancelled or timed out. */
-  error?: SerializedError;
-  failureCategory?: FailureCategory;
-  idempotencyKey: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  deadline: Date | null;
-}
+import {
+  MAX_ID_LENGTH,
+  type EngineCreateOptions,
+  type EngineOptions,
+  type StartOptions,
+  type WorkflowHandle,
+  type WorkflowState,
+} from './engine-options.ts';
+import { runOutcome, toWorkflowState } from './run-state.ts';
 
 /**
  * A durable workflow engine over one storage.
@@ -314,7 +261,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
   /** The run's current state, or `undefined` when no run has that id. */
   async get(id: string): Promise<WorkflowState | undefined> {
     const record = await this.#storage.getRun(id);
-    return record === undefined ? undefined : this.#toState(record);
+    return record === undefined ? undefined : toWorkflowState(record, this.#codec);
   }
 
   /** Sends a signal; resolves once it is durably in the run's inbox (or consumed by a waiting step). */
@@ -506,24 +453,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
       waiters.push(waiter);
       record = await waiter.promise;
     }
-    return this.#outcome(record);
-  }
-
-  #outcome(record: RunRecord): unknown {
-    switch (record.status) {
-      case RunStatus.completed:
-        return record.result === null ? undefined : this.#codec.decode(record.result);
-      case RunStatus.cancelled:
-        throw new WorkflowCancelledError(record.id);
-      case RunStatus.timedOut:
-        throw new WorkflowTimedOutError(record.id);
-      default:
-        throw new WorkflowFailedError(
-          record.id,
-          record.failureCategory ?? 'internal',
-          record.error ?? { name: 'Error', message: 'unknown failure' },
-        );
-    }
+    return runOutcome(record, this.#codec);
   }
 
   #settleWaiters(id: string, record?: RunRecord): void {
@@ -544,25 +474,6 @@ export class Engine extends EventTarget implements AsyncDisposable {
     if (record === undefined) throw new WorkflowNotFoundError(id);
     if (isFinished(record.status)) throw new WorkflowNotRunningError(id, record.status);
     return record;
-  }
-
-  #toState(record: RunRecord): WorkflowState {
-    const state: WorkflowState = {
-      id: record.id,
-      type: record.type,
-      version: record.version,
-      status: record.status,
-      input: this.#codec.decode(record.input),
-      idempotencyKey: record.idempotencyKey,
-      createdAt: new Date(record.createdAt),
-      updatedAt: new Date(record.updatedAt),
-      deadline: record.deadline === null ? null : new Date(record.deadline),
-    };
-    if (record.status === RunStatus.completed && record.result !== null)
-      state.result = this.#codec.decode(record.result);
-    if (record.error !== null) state.error = record.error;
-    if (record.failureCategory !== null) state.failureCategory = record.failureCategory;
-    return state;
   }
 
   override addEventListener(
