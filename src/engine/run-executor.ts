@@ -18,7 +18,7 @@ import {
   WorkflowCancelledError,
   WorkflowTimedOutError,
 } from '../core/errors.ts';
-import { isCommand, isComposite, type Command, type CompositeCommand, type LeafCommand } from '../define/operation.ts';
+import { isCommand, isComposite, type Command, type LeafCommand } from '../define/operation.ts';
 import type { AnyWorkflowDefinition } from '../define/workflow.ts';
 import { RunStatus, type JournalEntry, type Mutation, type RunPatch, type RunRecord } from '../storage/storage.ts';
 import { runActivity } from './activity-runner.ts';
@@ -33,6 +33,7 @@ import {
   type SettleFn,
 } from './executor-host.ts';
 import { encodedEntry, leafName, outcomeOf, valueEntry, verifyStep } from './journal-entries.ts';
+import { performComposite, type CompositeHost } from './composite-step.ts';
 import { SignalWaits, type Delivery } from './signal-waits.ts';
 import type { Queueable } from './suspension-queue.ts';
 import { createWorkflowContext, type ContextHost } from './workflow-context.ts';
@@ -357,7 +358,7 @@ export class RunExecutor implements Queueable {
   }
 
   async #perform(command: Command): Promise<Outcome> {
-    if (isComposite(command)) return this.#performComposite(command);
+    if (isComposite(command)) return performComposite(this.#compositeHost, command);
     const seq = this.#nextSeq++;
     const entry = this.#journal[seq];
     if (entry !== undefined) {
@@ -374,107 +375,24 @@ export class RunExecutor implements Queueable {
     return promise;
   }
 
-  async #performComposite(command: CompositeCommand): Promise<Outcome> {
-    const seq = this.#nextSeq++;
-    const childSeqs = command.children.map(() => this.#nextSeq++);
-    const recorded = this.#journal[seq];
-    if (recorded !== undefined) {
-      verifyStep(this.run.type, seq, recorded, command.kind, '');
-      const index = this.#host.codec.decode(recorded.value!) as number;
-      const child = this.#journal[childSeqs[index]!];
-      const childCommand = command.children[index];
-      if (child === undefined || childCommand === undefined) {
-        throw new NondeterminismError(
-          `Step ${seq} (${command.kind}) names child ${index}, which the code no longer issues`,
-          {
-            seq,
-          },
-        );
-      }
-      verifyStep(this.run.type, child.seq, child, childCommand.kind, leafName(childCommand));
-      return outcomeOf(child, this.#host.codec);
-    }
-    const { promise, resolve, reject } = this.#awaitStep();
-    const results: Outcome[] = new Array<Outcome>(command.children.length);
-    let remaining = command.children.length;
-    let decided = false;
-    const started: LiveStep[] = [];
-    const decide = (
-      childIndex: number,
-      outcome: Outcome,
-      childEntry: JournalEntry | undefined,
-      mutations: Mutation[],
-    ): Promise<void> => {
-      decided = true;
-      const cleanup = started
-        .filter((s) => !s.settled)
-        .flatMap((s) => {
-          s.settled = true;
-          this.#live.delete(s.seq);
-          return s.abandon();
-        });
-      const compositeEntry = this.#valueEntry(seq, command.kind, '', { ok: true, value: childIndex });
-      const entries = childEntry === undefined ? [compositeEntry] : [childEntry, compositeEntry];
-      const writes: Mutation[] = [
-        ...mutations,
-        ...cleanup,
-        ...entries.map((entry) => ({ op: 'appendJournal', entry }) as const),
-      ];
-      const committed = this.#commitSettled(writes, entries);
-      committed.then(() => resolve(outcome), reject);
-      return committed;
-    };
-    const onChild = (
-      index: number,
-      outcome: Outcome,
-      childEntry: JournalEntry | undefined,
-      mutations: Mutation[],
-    ): Promise<void> => {
-      if (decided) return Promise.resolve();
-      results[index] = outcome;
-      remaining--;
-      if (command.kind === 'race' || !outcome.ok) return decide(index, outcome, childEntry, mutations);
-      const finish = (): void => {
-        if (remaining === 0 && !decided) {
-          decided = true;
-          resolve({ ok: true, value: results.map((r) => (r as { value: unknown }).value) });
-        }
-      };
-      if (childEntry === undefined) {
-        finish();
-        return Promise.resolve();
-      }
-      const committed = this.#commitSettled([...mutations, { op: 'appendJournal', entry: childEntry }], [childEntry], {
-        resumes: remaining === 0,
-      });
-      committed.then(finish, reject);
-      return committed;
-    };
-    if (command.children.length === 0) {
-      return command.kind === 'all' ? { ok: true, value: [] } : new Promise<Outcome>(() => undefined);
-    }
-    for (const [index, child] of command.children.entries()) {
-      if (decided) break;
-      const childSeq = childSeqs[index]!;
-      const childEntry = this.#journal[childSeq];
-      if (childEntry !== undefined) {
-        verifyStep(this.run.type, childSeq, childEntry, child.kind, leafName(child));
-        await onChild(index, outcomeOf(childEntry, this.#host.codec), undefined, []);
-        continue;
-      }
-      this.#composing = true;
-      try {
-        const step = await this.#startLeaf(childSeq, child, (entry, mutations) =>
-          onChild(index, outcomeOf(entry, this.#host.codec), entry, mutations),
-        );
-        if (step !== undefined) started.push(step);
-      } finally {
-        this.#composing = false;
-      }
-    }
-    await this.#noteSuspended();
-    return promise;
+  /** The narrow view of this executor that ctx.all / ctx.race work through (built on first use). */
+  get #compositeHost(): CompositeHost {
+    return (this.#compositeHostCache ??= {
+      workflowType: this.run.type,
+      codec: this.#host.codec,
+      nextSeq: () => this.#nextSeq++,
+      journalAt: (seq) => this.#journal[seq],
+      awaitStep: () => this.#awaitStep(),
+      startLeaf: (seq, command, settle) => this.#startLeaf(seq, command, settle),
+      setComposing: (composing) => void (this.#composing = composing),
+      forgetStep: (seq) => void this.#live.delete(seq),
+      valueEntry: (seq, kind, name, outcome) => this.#valueEntry(seq, kind, name, outcome),
+      commitSettled: (mutations, entries, options) => this.#commitSettled(mutations, entries, options),
+      noteSuspended: () => this.#noteSuspended(),
+    });
   }
+
+  #compositeHostCache: CompositeHost | undefined;
 
   /** The promise the drive loop waits on for the current step; `#abortRun` rejects it. */
   #awaitStep(): PromiseWithResolvers<Outcome> {
