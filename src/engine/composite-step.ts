@@ -26,7 +26,7 @@ export interface CompositeHost {
   journalAt(seq: number): JournalEntry | undefined;
   /** The drive loop's promise for this step (rejected if the run stops meanwhile). */
   awaitStep(): PromiseWithResolvers<Outcome>;
-  startLeaf(seq: number, command: LeafCommand, settle: SettleFn): Promise<LiveStep | undefined>;
+  startLeaf(seq: number, command: LeafCommand, settle: SettleFn): LiveStep | Promise<LiveStep | undefined>;
   /** Marks children being started, so the run's status is decided once all have started. */
   setComposing(composing: boolean): void;
   forgetStep(seq: number): void;

@@ -249,7 +249,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
       this.#timers.cancel(id, DEADLINE_TIMER);
       throw error;
     }
-    this.#emit('workflow:started', id, { workflowType: run.type });
+    this.#emit('workflow:started', id, () => ({ workflowType: run.type }));
     return id;
   }
 
@@ -278,7 +278,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
         { op: 'enqueueSignal', message: { runId: id, name, payload: bytes, createdAt: this.#clock.now() } },
       ]);
     }
-    this.#emit('signal:received', id, { signal: name });
+    this.#emit('signal:received', id, () => ({ signal: name }));
     // An evicted run (or one evicted while the signal was queued) takes it from its inbox on replay.
     if (!this.#executors.has(id)) this.#wakeInBackground(id);
   }
@@ -381,7 +381,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
         this.#suspendedResidents.remove(executor);
         for (const waiter of this.#waiters.get(executor.id) ?? []) waiter.reject(error);
         this.#waiters.delete(executor.id);
-        this.#emit('engine:error', executor.id, { error });
+        this.#emit('engine:error', executor.id, () => ({ error }));
       },
     };
   }
@@ -405,12 +405,12 @@ export class Engine extends EventTarget implements AsyncDisposable {
     if (executor !== undefined) return executor.onTimer(key);
     this.#wake(runId).then(
       (woken) => woken?.onTimer(key),
-      (error: unknown) => this.#emit('engine:error', runId, { error }),
+      (error: unknown) => this.#emit('engine:error', runId, () => ({ error })),
     );
   }
 
   #wakeInBackground(id: string): void {
-    this.#wake(id).catch((error: unknown) => this.#emit('engine:error', id, { error }));
+    this.#wake(id).catch((error: unknown) => this.#emit('engine:error', id, () => ({ error })));
   }
 
   /** Rebuilds the executor of an evicted run from storage; undefined when it has finished meanwhile. */
@@ -491,13 +491,14 @@ export class Engine extends EventTarget implements AsyncDisposable {
    */
   readonly #listenerCounts = new Map<string, number>();
 
-  #emit(type: EngineEventType, workflowId: string | undefined, data?: Record<string, unknown>): void {
+  /** Dispatches an event if anyone listens for it; `data` is only built then. */
+  #emit(type: EngineEventType, workflowId: string | undefined, data?: () => Record<string, unknown>): void {
     if (!this.#listenerCounts.get(type)) return;
     const event = new EngineEvent(type, {
       workflowId,
       timestamp: this.#clock.now(),
       sequence: ++this.#sequence,
-      ...(data === undefined ? {} : { data }),
+      ...(data === undefined ? {} : { data: data() }),
     });
     this.dispatchEvent(event);
   }

@@ -20,7 +20,8 @@ export interface ExecutorHost {
   /** True once the engine is closing: finish in-flight work, start nothing new. */
   isClosing(): boolean;
   commit(mutations: Mutation[]): Promise<void>;
-  emit(type: EngineEventType, workflowId: string, data?: Record<string, unknown>): void;
+  /** `data` is built only when someone listens for `type`. */
+  emit(type: EngineEventType, workflowId: string, data?: () => Record<string, unknown>): void;
   /** The run reached a terminal status (committed). */
   finished(executor: RunExecutor): void;
   /** The run only waits on timers or signals now, with everything committed: it may be evicted. */

@@ -249,7 +249,7 @@ export class RunExecutor implements Queueable {
       category ?? (error instanceof ActivityFailedError ? FailureCategory.activity : FailureCategory.workflow);
     const serialized = serializeError(error);
     await this.#finish({ status: RunStatus.failed, result: null, error: serialized, failureCategory });
-    this.#host.emit('workflow:failed', this.id, { failureCategory, error: serialized });
+    this.#host.emit('workflow:failed', this.id, () => ({ failureCategory, error: serialized }));
   }
 
   async #finish(patch: Pick<RunRecord, 'status' | 'result' | 'error' | 'failureCategory'>): Promise<void> {
@@ -366,11 +366,12 @@ export class RunExecutor implements Queueable {
       return outcomeOf(entry, this.#host.codec);
     }
     const { promise, resolve, reject } = this.#awaitStep();
-    await this.#startLeaf(seq, command, (entry, mutations) => {
+    const started = this.#startLeaf(seq, command, (entry, mutations) => {
       const committed = this.#commitSettled([...mutations, { op: 'appendJournal', entry }], [entry]);
       committed.then(() => resolve(outcomeOf(entry, this.#host.codec)), reject);
       return committed;
     });
+    if (started instanceof Promise) await started;
     await this.#noteSuspended();
     return promise;
   }
@@ -404,7 +405,7 @@ export class RunExecutor implements Queueable {
   }
 
   /** Starts one live leaf step; `settle` is called once with its journal entry. */
-  async #startLeaf(seq: number, command: LeafCommand, settle: SettleFn): Promise<LiveStep | undefined> {
+  #startLeaf(seq: number, command: LeafCommand, settle: SettleFn): LiveStep | Promise<LiveStep | undefined> {
     if (this.#stopped || this.#host.isClosing()) throw STOP;
     switch (command.kind) {
       case 'activity':
@@ -446,7 +447,7 @@ export class RunExecutor implements Queueable {
     if (this.#pending.length > 0) await this.#commit(this.#takePending());
     if (this.#stopped) throw STOP;
     this.#activitiesInFlight++;
-    this.#host.emit('activity:started', this.id, { activity: command.name, seq });
+    this.#host.emit('activity:started', this.id, () => ({ activity: command.name, seq }));
     runActivity({
       name: command.name,
       execute: definition.execute,
@@ -482,11 +483,11 @@ export class RunExecutor implements Queueable {
         } else {
           outcome = { ok: false, error: result.error };
         }
-        this.#host.emit(outcome.ok ? 'activity:completed' : 'activity:failed', this.id, {
+        this.#host.emit(outcome.ok ? 'activity:completed' : 'activity:failed', this.id, () => ({
           activity: command.name,
           seq,
           attempts: result.attempts,
-        });
+        }));
         step.settled = true;
         this.#live.delete(seq);
         return settle(this.#encodedEntry(seq, 'activity', command.name, outcome), []);
@@ -512,12 +513,13 @@ export class RunExecutor implements Queueable {
     return step;
   }
 
-  async #startSignalWait(
+  /** Synchronous when nothing needs reading or writing first (the common wait of a new run). */
+  #startSignalWait(
     seq: number,
     name: string,
     timeoutMs: number | undefined,
     settle: SettleFn,
-  ): Promise<LiveStep> {
+  ): LiveStep | Promise<LiveStep> {
     const key = stepTimerKey(seq);
     const step = this.#openTimedStep(seq, { kind: 'signal', name, timeoutMs }, key);
     const removeWait = (): void => this.#signals.remove(name, seq);
@@ -544,22 +546,27 @@ export class RunExecutor implements Queueable {
       );
     }
     const register = (): void => this.#signals.add(name, seq, deliver);
-    if (!this.#signals.inboxMayHoldMessages) {
+    if (!this.#signals.inboxMayHoldMessages && timeoutMs === undefined) {
       // Nothing was ever enqueued for this run: no inbox read, no lock. A delivery queued behind the
       // lock finds this waiter when it runs, because registering is synchronous.
       register();
-    } else {
-      await this.#signals.withLock(async () => {
-        const message = await this.#host.storage.peekSignal(this.id, name);
-        if (step.settled) return;
-        if (message === undefined) return register();
-        const entry = this.#encodedEntry(seq, 'signal', name, { ok: true, value: message.payload });
-        await this.#settlingDurably(() => deliver(entry, [{ op: 'consumeSignal', id: message.id }]));
-      });
+      return step;
     }
-    // Whoever started the step (a single step or a composite) notes the suspension once all started.
-    if (!step.settled && timeoutMs !== undefined) await this.#ensureTimer(key, this.#host.clock.now() + timeoutMs);
-    return step;
+    return (async () => {
+      if (!this.#signals.inboxMayHoldMessages) register();
+      else {
+        await this.#signals.withLock(async () => {
+          const message = await this.#host.storage.peekSignal(this.id, name);
+          if (step.settled) return;
+          if (message === undefined) return register();
+          const entry = this.#encodedEntry(seq, 'signal', name, { ok: true, value: message.payload });
+          await this.#settlingDurably(() => deliver(entry, [{ op: 'consumeSignal', id: message.id }]));
+        });
+      }
+      // Whoever started the step (single or composite) notes the suspension once all have started.
+      if (!step.settled && timeoutMs !== undefined) await this.#ensureTimer(key, this.#host.clock.now() + timeoutMs);
+      return step;
+    })();
   }
 
   /**
