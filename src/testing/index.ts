@@ -6,3 +6,4 @@ export { runStorageConformance } from './storage-conformance.ts';
 export { ManualClock } from './manual-clock.ts';
 export { createTestEngine, useTestEngines } from './test-engine.ts';
 export type { TestEngine, TestEngineOptions } from './test-engine.ts';
+export { makeRun as makeRunRecord } from './storage-conformance/helpers.ts';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Mutation, RunRecord } from '../storage.ts';
-import { runStorageConformance } from '../../testing/storage-conformance.ts';
+import { makeRunRecord, runStorageConformance } from '../../testing/index.ts';
 import { SQLiteStorage } from './sqlite-storage.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-sqlite-'));
@@ -19,23 +19,8 @@ const newPath = (): string => join(dir, `db-${++files}.db`);
 runStorageConformance({ name: 'SQLiteStorage', create: () => new SQLiteStorage(':memory:') });
 runStorageConformance({ name: 'SQLiteStorage on a file', create: () => new SQLiteStorage(newPath()) });
 
-function makeRun(id: string, overrides: Partial<RunRecord> = {}): RunRecord {
-  return {
-    id,
-    type: 'order',
-    version: null,
-    status: 'running',
-    input: new Uint8Array([1, 2, 3]),
-    result: null,
-    error: null,
-    failureCategory: null,
-    idempotencyKey: null,
-    createdAt: 1_000,
-    updatedAt: 1_000,
-    deadline: null,
-    ...overrides,
-  };
-}
+const makeRun = (id: string, overrides: Partial<RunRecord> = {}): RunRecord =>
+  makeRunRecord({ status: 'running', ...overrides, id });
 
 const createRun = (id: string, input?: Uint8Array): Mutation => ({
   op: 'createRun',
