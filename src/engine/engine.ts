@@ -127,8 +127,10 @@ export class Engine extends EventTarget implements AsyncDisposable {
   }
 
   /**
-   * Resumes every unfinished run in storage. Fails before resuming anything when runs of
-   * unregistered types exist, naming the types.
+   * Takes over every unfinished run in storage and resumes it from its journal — all of them,
+   * except that suspended runs beyond `maxSuspendedInMemory` (with nothing in their inbox) wait in
+   * storage for their next timer or signal. Fails before taking any run when runs of unregistered
+   * types exist, naming the types.
    */
   async recoverAll(): Promise<{ recovered: number }> {
     this.#assertOpen();
@@ -137,26 +139,34 @@ export class Engine extends EventTarget implements AsyncDisposable {
     if (unknown.length > 0) {
       throw new UnregisteredWorkflowTypesError(unknown.sort(), runs.filter((r) => unknown.includes(r.type)).length);
     }
-    const recovered: RunExecutor[] = [];
+    // Every run resumes now — replayed, so a code change that breaks a journal shows at once —
+    // except suspended runs past `maxSuspendedInMemory` whose inbox is empty: they only wait for a
+    // timer or a signal, so they stay in storage until one wakes them (their timers are armed
+    // below). A running run may have had an activity in flight; a suspended one with inbox messages
+    // may have lost its wake-up with the previous process.
+    const signalled = new Set(await this.#storage.listSignalledRunIds());
+    const owned = new Set<string>();
+    const resumed: RunExecutor[] = [];
+    let suspendedResumed = 0;
     for (const run of runs) {
       if (this.#executors.has(run.id) || this.#waking.has(run.id)) continue;
-      const executor = new RunExecutor(
-        this.#host,
-        this.#definitions.get(run.type)!,
-        run,
-        await this.#storage.getJournal(run.id),
-      );
+      owned.add(run.id);
+      if (run.status === RunStatus.suspended && !signalled.has(run.id)) {
+        if (suspendedResumed >= this.#maxSuspended) continue;
+        suspendedResumed++;
+      }
+      const journal = await this.#storage.getJournal(run.id);
+      const executor = new RunExecutor(this.#host, this.#definitions.get(run.type)!, run, journal);
       this.#executors.set(run.id, executor);
-      recovered.push(executor);
+      resumed.push(executor);
     }
-    const fresh = new Set(recovered.map((e) => e.id));
     for (const timer of await this.#storage.listTimers()) {
-      if (!fresh.has(timer.runId)) continue;
-      this.#executors.get(timer.runId)!.adoptTimer(timer.key);
+      if (!owned.has(timer.runId)) continue;
+      this.#executors.get(timer.runId)?.adoptTimer(timer.key);
       this.#timers.schedule(timer.runId, timer.key, timer.fireAt);
     }
-    for (const executor of recovered) executor.start();
-    return { recovered: recovered.length };
+    for (const executor of resumed) executor.start();
+    return { recovered: owned.size };
   }
 
   /** Starts a run of a registered workflow type; resolves once the run is durably created. */

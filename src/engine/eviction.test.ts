@@ -95,3 +95,58 @@ describe('suspended runs evicted from memory', () => {
     });
   });
 });
+
+describe('recovery past maxSuspendedInMemory', () => {
+  test('a suspended run is not replayed at recovery but wakes on its timer and completes', async () => {
+    let replays = 0;
+    const wf = workflow({ name: 'lazy-sleeper' }).execute(async function* (ctx) {
+      replays++;
+      yield* ctx.sleep('1h');
+      return 'woke';
+    });
+    const t = await evicting(wf);
+    await t.engine.start(wf, undefined, { id: 'ls' });
+    await t.clock.advance('1m');
+    await t.restart();
+    const afterRecovery = replays;
+    await t.clock.advance('1m');
+    expect(replays).toBe(afterRecovery);
+    await t.clock.advance('1h');
+    expect(await t.engine.handle('ls').result()).toBe('woke');
+    expect(replays).toBe(afterRecovery + 1);
+  });
+
+  test('a suspended run whose inbox holds a signal is resumed at recovery (its wake-up may have been lost)', async () => {
+    const wf = workflow({ name: 'lost-wakeup' }).execute(async function* (ctx) {
+      return yield* ctx.waitForSignal(go);
+    });
+    const t = await evicting(wf);
+    await t.engine.start(wf, undefined, { id: 'lw' });
+    await t.clock.advance(0);
+    await t.engine.close();
+    // The previous process committed the signal and died before waking the run.
+    const payload = new Uint8Array([0xa4, 0x6c, 0x61, 0x74, 0x65]); // msgpack 'late'
+    await t.storage.commit([
+      { op: 'enqueueSignal', message: { runId: 'lw', name: 'go', payload, createdAt: t.clock.now() } },
+    ]);
+    await t.restart();
+    expect(await t.engine.handle('lw').result()).toBe('late');
+  });
+
+  test('a code change that breaks the journal of a run left in storage fails it when it wakes', async () => {
+    const v1 = workflow({ name: 'lazy-evolving' }).execute(async function* (ctx) {
+      yield* ctx.sleep('1m');
+      return yield* ctx.waitForSignal(go);
+    });
+    const v2 = workflow({ name: 'lazy-evolving' }).execute(async function* (ctx) {
+      return yield* ctx.waitForSignal(go);
+    });
+    const t = await evicting(v1);
+    await t.engine.start(v1, undefined, { id: 'le' });
+    await t.clock.advance('2m');
+    await t.restart([v2]);
+    expect((await t.engine.get('le'))?.status).toBe('suspended');
+    await t.engine.signal('le', go, 'x');
+    await expect(t.engine.handle('le').result()).rejects.toMatchObject({ failureCategory: 'nondeterminism' });
+  });
+});

@@ -126,6 +126,8 @@ export interface Storage {
   listRunTimers(runId: string): Promise<TimerRecord[]>;
   /** The oldest message named `name` in the run's inbox. */
   peekSignal(runId: string, name: string): Promise<InboxMessage | undefined>;
+  /** Ids of the runs with at least one message in their inbox, in the string order above. */
+  listSignalledRunIds(): Promise<string[]>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }

@@ -120,6 +120,20 @@ export class MemoryStorage implements Storage {
     return message && copyMessage(message);
   }
 
+  async listSignalledRunIds(): Promise<string[]> {
+    this.#assertOpen();
+    const ids: string[] = [];
+    for (const [runId, byName] of this.#inboxQueues) {
+      for (const queue of byName.values()) {
+        if (queue.length > 0) {
+          ids.push(runId);
+          break;
+        }
+      }
+    }
+    return ids.sort(compareStrings);
+  }
+
   /** Drops all data. Closing again is a no-op, so `await using` after an explicit `close()` is safe. */
   async close(): Promise<void> {
     if (this.#closed) return;

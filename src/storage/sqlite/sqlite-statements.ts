@@ -170,6 +170,8 @@ export function prepareStatements(db: Database) {
       `SELECT id, run_id, name, payload, created_at FROM inbox WHERE run_id = $runId AND name = $name
        ORDER BY id LIMIT 1`,
     ),
+    // Served by inbox_by_run_name, whose run_id prefix is already in order.
+    selectSignalledRunIds: db.prepare<{ run_id: string }, []>('SELECT DISTINCT run_id FROM inbox ORDER BY run_id'),
   };
   return statements;
 }

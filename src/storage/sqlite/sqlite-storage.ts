@@ -162,6 +162,10 @@ export class SQLiteStorage implements Storage {
     });
   }
 
+  async listSignalledRunIds(): Promise<string[]> {
+    return this.#read(() => this.#statements.selectSignalledRunIds.all().map((row) => row.run_id));
+  }
+
   /**
    * Writes the commits already accepted, then closes the database and releases the owner lock.
    * Closing again is a no-op, so `await using` after an explicit `close()` is safe.

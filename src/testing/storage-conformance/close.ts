@@ -25,6 +25,7 @@ export function describeClose({ open }: ConformanceContext): void {
         listTimers: () => storage.listTimers(),
         listRunTimers: () => storage.listRunTimers('r1'),
         peekSignal: () => storage.peekSignal('r1', 'go'),
+        listSignalledRunIds: () => storage.listSignalledRunIds(),
       };
       for (const [method, call] of Object.entries(calls)) {
         const error = await rejectionOf(call());

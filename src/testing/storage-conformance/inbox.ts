@@ -23,6 +23,16 @@ export function describeInbox({ open }: ConformanceContext): void {
       );
     });
 
+    test('listSignalledRunIds names exactly the runs whose inbox holds a message, in order', async () => {
+      const storage = await open();
+      expect(await storage.listSignalledRunIds()).toEqual([]);
+      await storage.commit([signal('r2', 'a', 1), signal('r1', 'a', 2), signal('r2', 'b', 3), signal('r3', 'a', 4)]);
+      expect(await storage.listSignalledRunIds()).toEqual(['r1', 'r2', 'r3']);
+      const consumed = await storage.peekSignal('r3', 'a');
+      await storage.commit([{ op: 'consumeSignal', id: consumed!.id }]);
+      expect(await storage.listSignalledRunIds()).toEqual(['r1', 'r2']);
+    });
+
     test('message ids increase with arrival across runs and names', async () => {
       const storage = await open();
       await storage.commit([signal('r1', 'a', 1), signal('r2', 'a', 2), signal('r1', 'b', 3)]);
