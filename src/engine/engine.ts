@@ -414,7 +414,8 @@ export class Engine extends EventTarget implements AsyncDisposable {
     const executor = this.#executors.get(runId);
     if (executor !== undefined) return executor.onTimer(key);
     this.#wake(runId).then(
-      (woken) => woken?.onTimer(key),
+      // A run that finished meanwhile (cancelled while evicted, say) has no use for the timer.
+      (woken) => (woken === undefined ? this.#timers.cancel(runId, key) : woken.onTimer(key)),
       (error: unknown) => this.#emit('engine:error', runId, () => ({ error })),
     );
   }
