@@ -3,10 +3,19 @@
  * tests can drive days of durable timers with a manual clock and no real sleeps.
  */
 
+/** Returned by `Clock.setTimer`; `cancel()` stops a timer that has not fired yet. */
 export interface TimerHandle {
   cancel(): void;
 }
 
+/**
+ * The time source the engine reads and arms durable timers on. Pass one to drive time in tests.
+ *
+ * @example
+ * const clock = new ManualClock(); // from '@lostgradient/weft/testing'
+ * const engine = await Engine.create({ storage: new MemoryStorage(), clock, workflows: [reminder] });
+ * await clock.advance('1d'); // fires every timer due within the day
+ */
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;

@@ -6,6 +6,13 @@
  */
 import { InvalidDurationError } from './errors.ts';
 
+/**
+ * A length of time: milliseconds as a number, or a number with a unit `ms` `s` `m` `h` `d`
+ * (decimals allowed). At most 100 years; anything else fails with `invalid_duration`.
+ *
+ * @example
+ * const timeout: Duration = '1.5s'; // same as 1500
+ */
 export type Duration = number | `${number}${DurationUnit}`;
 type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
 

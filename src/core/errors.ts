@@ -6,6 +6,14 @@
  * `retryable` says whether an activity failing with this error should be tried again.
  */
 
+/**
+ * Why a failed run failed, on `WorkflowFailedError.failureCategory` and `WorkflowState`:
+ * `activity` (an uncaught `ActivityFailedError`), `workflow` (anything else the workflow threw),
+ * `nondeterminism` (replay diverged from the journal) or `timeout` (`executionTimeout` passed).
+ *
+ * @example
+ * if (e instanceof WorkflowFailedError && e.failureCategory === FailureCategory.activity) retryLater();
+ */
 export const FailureCategory = {
   activity: 'activity',
   workflow: 'workflow',
@@ -15,15 +23,19 @@ export const FailureCategory = {
   cancelled: 'cancelled',
   internal: 'internal',
 } as const;
+/** One of the `FailureCategory` values. */
 export type FailureCategory = (typeof FailureCategory)[keyof typeof FailureCategory];
 
+/** What every Weft error constructor accepts besides its message: the underlying `cause` and structured `details`. */
 export interface WeftErrorOptions {
   cause?: unknown;
   details?: Record<string, unknown>;
 }
 
 /**
- * Base class of every Weft error.
+ * Base class of every Weft error. Branch on `code` (stable, part of the contract), not on the
+ * message; `retryable` says whether an activity failing with it is tried again (default false,
+ * so a `WeftError` thrown from an activity fails it at once); `details` is structured context.
  *
  * @example
  * try { await engine.start('nope', {}) } catch (e) { if (e instanceof WeftError) console.log(e.code) }
@@ -42,14 +54,28 @@ export class WeftError extends Error {
   }
 }
 
-/** A value the caller passed is malformed (bad option, bad name, bad shape). */
+/**
+ * Code `invalid_argument`: a value the caller passed is malformed — an empty name in
+ * `workflow()` / `activity()`, a bad retry policy or engine option, an id or idempotency key
+ * over `MAX_ID_LENGTH`, a malformed `ctx.run` / `ctx.all` / `ctx.race` call. Thrown at the call.
+ *
+ * @example
+ * await engine.start(order, input, { id: '' }); // rejects with InvalidArgumentError
+ */
 export class InvalidArgumentError extends WeftError {
   constructor(message: string, options?: WeftErrorOptions) {
     super('invalid_argument', message, options);
   }
 }
 
-/** A duration string or number could not be parsed. */
+/**
+ * Code `invalid_duration`: a `Duration` could not be parsed (negative, over 100 years, or a
+ * string such as '5 min'). Thrown at the call that took it, by `parseDuration` and every option
+ * or `ctx` method that accepts a duration.
+ *
+ * @example
+ * parseDuration('5 min'); // throws InvalidDurationError: write '5m'
+ */
 export class InvalidDurationError extends WeftError {
   constructor(value: unknown) {
     super(
@@ -60,14 +86,22 @@ export class InvalidDurationError extends WeftError {
   }
 }
 
-/** A value cannot be stored by the codec (functions, symbols, class instances with no codec). */
+/**
+ * Code `payload_not_serializable`: a workflow input, signal payload, activity input or result, or
+ * workflow result holds something the codec cannot store faithfully (a function, a symbol, a
+ * class instance it has no codec for). Refused before anything is stored; `details.what` names the
+ * value. An activity result that cannot be stored reaches the workflow as `ActivityFailedError`.
+ */
 export class PayloadNotSerializableError extends WeftError {
   constructor(what: string, reason: string) {
     super('payload_not_serializable', `${what} cannot be stored: ${reason}`, { details: { what } });
   }
 }
 
-/** An encoded value is larger than the engine's `maxPayloadBytes`. */
+/**
+ * Code `payload_too_large`: one encoded value is larger than the engine's `maxPayloadBytes`
+ * (default 2 MiB). `details` carries `what`, `size` and `limit`.
+ */
 export class PayloadTooLargeError extends WeftError {
   constructor(what: string, size: number, limit: number) {
     super('payload_too_large', `${what} is ${size} bytes encoded, over the limit of ${limit} bytes`, {
@@ -76,12 +110,24 @@ export class PayloadTooLargeError extends WeftError {
   }
 }
 
+/**
+ * Code `workflow_already_exists`: `engine.start` was given an `id` that another run already has.
+ * To get the existing run back instead, start with an `idempotencyKey`.
+ *
+ * @example
+ * try { await engine.start(order, input, { id: 'o-1' }) }
+ * catch (e) { if (!(e instanceof WorkflowAlreadyExistsError)) throw e }
+ */
 export class WorkflowAlreadyExistsError extends WeftError {
   constructor(id: string) {
     super('workflow_already_exists', `A workflow with id '${id}' already exists`, { details: { id } });
   }
 }
 
+/**
+ * Code `workflow_type_not_registered`: `engine.start` named a workflow (by definition or name)
+ * that was never registered with this engine. `details.types` lists the names.
+ */
 export class WorkflowTypeNotRegisteredError extends WeftError {
   constructor(types: string[]) {
     const list = types.map((t) => `'${t}'`).join(', ');
@@ -95,6 +141,10 @@ export class WorkflowTypeNotRegisteredError extends WeftError {
   }
 }
 
+/**
+ * Code `workflow_already_registered`: `register()` (or `Engine.create({ workflows })`) got a
+ * different definition under a name already taken. Registering the same definition again is a no-op.
+ */
 export class WorkflowAlreadyRegisteredError extends WeftError {
   constructor(name: string) {
     super('workflow_already_registered', `Another workflow definition is already registered under the name '${name}'`, {
@@ -103,7 +153,10 @@ export class WorkflowAlreadyRegisteredError extends WeftError {
   }
 }
 
-/** Recovery found unfinished runs whose workflow type this engine does not know. */
+/**
+ * Code `recovery_unregistered_types`: `recoverAll()` (or `Engine.create`) found unfinished runs
+ * whose workflow type is not registered; nothing is resumed. `details` has `types` and `runCount`.
+ */
 export class UnregisteredWorkflowTypesError extends WeftError {
   constructor(types: string[], runCount: number) {
     super(
@@ -114,6 +167,11 @@ export class UnregisteredWorkflowTypesError extends WeftError {
   }
 }
 
+/**
+ * Code `activity_not_registered`: `ctx.run('name', ...)` named an activity the workflow's
+ * `.activities({...})` does not declare. Thrown inside the workflow at the call, so it fails the
+ * run unless the workflow catches it.
+ */
 export class ActivityNotRegisteredError extends WeftError {
   constructor(workflowType: string, name: string) {
     super('activity_not_registered', `Workflow '${workflowType}' has no activity named '${name}'`, {
@@ -123,8 +181,9 @@ export class ActivityNotRegisteredError extends WeftError {
 }
 
 /**
- * An activity bound to a task queue must run on remote workers, which this version does not have.
- * Running it in-process instead would break the promise that it never runs here.
+ * Code `task_queue_unavailable`: an activity bound to a task queue must run on remote workers,
+ * which this version does not have. Running it in-process instead would break the promise that it
+ * never runs here. Thrown by `register()` and by `ctx.run` of such an `activity()` definition.
  */
 export class TaskQueueUnavailableError extends WeftError {
   constructor(workflowType: string, activity: string, queue: string) {
@@ -136,12 +195,27 @@ export class TaskQueueUnavailableError extends WeftError {
   }
 }
 
+/**
+ * Code `workflow_not_found`: `signal`, `cancel`, `delete` or `handle(id).result()` named an id
+ * with no run. (`engine.get` resolves `undefined` instead.)
+ *
+ * @example
+ * await engine.cancel('no-such-run'); // rejects with WorkflowNotFoundError
+ */
 export class WorkflowNotFoundError extends WeftError {
   constructor(id: string) {
     super('workflow_not_found', `No workflow with id '${id}'`, { details: { id } });
   }
 }
 
+/**
+ * Code `workflow_not_running`: `signal` or `cancel` of a run that has already finished.
+ * `details.status` is its final status.
+ *
+ * @example
+ * try { await engine.signal('o-1', approval, { approved: true }) }
+ * catch (e) { if (!(e instanceof WorkflowNotRunningError)) throw e }
+ */
 export class WorkflowNotRunningError extends WeftError {
   constructor(id: string, status: string) {
     super('workflow_not_running', `Workflow '${id}' has already finished (status '${status}')`, {
@@ -151,7 +225,9 @@ export class WorkflowNotRunningError extends WeftError {
 }
 
 /**
- * Throw from an activity or workflow to fail with your own stable code.
+ * Throw from an activity or workflow to fail with your own stable code (default
+ * `application_error`). Retryable unless `nonRetryable: true`; the code survives the journal, so a
+ * workflow can branch on `ActivityFailedError.causeCode`.
  *
  * @example
  * throw new ApplicationError('card declined', { code: 'card_declined', nonRetryable: true })
@@ -162,7 +238,11 @@ export class ApplicationError extends WeftError {
   }
 }
 
-/** One activity attempt ran past its `timeout`. Retryable: the next attempt may be faster. */
+/**
+ * Code `activity_timeout`: one activity attempt ran past its `timeout`; it is the abort reason of
+ * that attempt's `actx.signal`. Retryable: the next attempt may be faster. When attempts run out
+ * the workflow sees `ActivityFailedError` with `causeCode` `activity_timeout`.
+ */
 export class ActivityTimeoutError extends WeftError {
   constructor(name: string, timeoutMs: number) {
     super('activity_timeout', `Activity '${name}' attempt timed out after ${timeoutMs} ms`, {
@@ -173,8 +253,13 @@ export class ActivityTimeoutError extends WeftError {
 }
 
 /**
- * What a workflow sees when an activity failed for good (retries exhausted or a
- * non-retryable error). `cause` carries the last attempt's error code and message.
+ * Code `activity_failed`: what a workflow sees at `yield* ctx.run(...)` when an activity failed for
+ * good (retries exhausted or a non-retryable error). `causeCode` and `details.cause` carry the last
+ * attempt's error. Uncaught, it fails the run with failure category `activity`.
+ *
+ * @example
+ * try { yield* ctx.run('charge', input) }
+ * catch (e) { if (e instanceof ActivityFailedError && e.causeCode === 'card_declined') return 'declined'; throw e }
  */
 export class ActivityFailedError extends WeftError {
   readonly activity: string;
@@ -191,7 +276,13 @@ export class ActivityFailedError extends WeftError {
   }
 }
 
-/** `handle.result()` of a run that failed. */
+/**
+ * Code `workflow_failed`: `handle.result()` of a run that failed. `failureCategory` says why;
+ * `details.cause` is the error that failed it.
+ *
+ * @example
+ * try { await handle.result() } catch (e) { if (e instanceof WorkflowFailedError) console.log(e.failureCategory) }
+ */
 export class WorkflowFailedError extends WeftError {
   readonly failureCategory: FailureCategory;
   constructor(id: string, failureCategory: FailureCategory, cause: SerializedError) {
@@ -202,27 +293,45 @@ export class WorkflowFailedError extends WeftError {
   }
 }
 
-/** `handle.result()` of a cancelled run. */
+/**
+ * Code `workflow_cancelled`: `handle.result()` of a run ended by `engine.cancel`;
+ * also the abort reason of its `ctx.signal` and running activities' `actx.signal`.
+ *
+ * @example
+ * await engine.cancel('o-1');
+ * await handle.result(); // rejects with WorkflowCancelledError
+ */
 export class WorkflowCancelledError extends WeftError {
   constructor(id: string) {
     super('workflow_cancelled', `Workflow '${id}' was cancelled`, { details: { id } });
   }
 }
 
-/** `handle.result()` of a run that passed its `executionTimeout`. */
+/**
+ * Code `workflow_timed_out`: `handle.result()` of a run that passed its `executionTimeout`
+ * (status `timed_out`); also the abort reason of its `ctx.signal`.
+ */
 export class WorkflowTimedOutError extends WeftError {
   constructor(id: string) {
     super('workflow_timed_out', `Workflow '${id}' exceeded its execution timeout`, { details: { id } });
   }
 }
 
-/** The workflow code issued a different durable operation than the journal recorded. */
+/**
+ * Code `nondeterminism`: on replay, the workflow code issued a different durable operation (kind
+ * or name) than the journal recorded at that step — usually a code change under running runs.
+ * The run fails with failure category `nondeterminism`; `details` has `seq`, `recorded`, `issued`.
+ */
 export class NondeterminismError extends WeftError {
   constructor(message: string, details: Record<string, unknown>) {
     super('nondeterminism', message, { details });
   }
 }
 
+/**
+ * Code `engine_closed`: the engine is closing or closed — from `start`, `signal`, `cancel`,
+ * `delete`, `recoverAll`, and from `handle.result()` of a run still unfinished at `close()`.
+ */
 export class EngineClosedError extends WeftError {
   constructor() {
     super('engine_closed', 'The engine is closed');

@@ -5,6 +5,14 @@
 import { parseDuration, type Duration } from './duration.ts';
 import { InvalidArgumentError } from './errors.ts';
 
+/**
+ * How an activity is retried. Every field is optional; the default is 3 attempts, waiting 1s,
+ * then 2s (x2 each time, capped at 1m). Errors whose `code` is listed in `nonRetryable`, and
+ * `WeftError`s whose `retryable` is false, fail the activity without another attempt.
+ *
+ * @example
+ * const retry: RetryPolicy = { maxAttempts: 5, initialInterval: '200ms', nonRetryable: ['card_declined'] };
+ */
 export interface RetryPolicy {
   /** Total attempts including the first. Default 3. */
   maxAttempts?: number;
@@ -18,6 +26,7 @@ export interface RetryPolicy {
   nonRetryable?: string[];
 }
 
+/** A `RetryPolicy` validated, in milliseconds and with every default filled in. */
 export interface ResolvedRetryPolicy {
   maxAttempts: number;
   initialIntervalMs: number;
@@ -26,6 +35,7 @@ export interface ResolvedRetryPolicy {
   nonRetryable: ReadonlySet<string>;
 }
 
+/** The policy of an activity that sets none: 3 attempts, 1s then x2, at most 1m between attempts. */
 export const DEFAULT_RETRY_POLICY: ResolvedRetryPolicy = {
   maxAttempts: 3,
   initialIntervalMs: 1_000,

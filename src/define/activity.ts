@@ -8,7 +8,12 @@ import { parseDuration } from '../core/duration.ts';
 import { InvalidArgumentError } from '../core/errors.ts';
 import { resolveRetryPolicy, type ResolvedRetryPolicy, type RetryPolicy } from '../core/retry-policy.ts';
 
-/** What an activity receives besides its input. */
+/**
+ * What an activity receives besides its input.
+ *
+ * @example
+ * activity({ name: 'mail', execute: (to: string, actx) => send(to, actx.idempotencyKey, actx.signal) });
+ */
 export interface ActivityContext {
   /** Aborts when the attempt times out or the run is cancelled, timed out or the engine closes. */
   readonly signal: AbortSignal;
@@ -21,18 +26,37 @@ export interface ActivityContext {
   readonly activityName: string;
 }
 
+/**
+ * An activity's body: gets its input and an `ActivityContext`, returns (or resolves to) a result
+ * the codec can store. It may run more than once (at-least-once); throwing fails the attempt.
+ */
 export type ActivityFunction<I = never, O = unknown> = (input: I, actx: ActivityContext) => O | Promise<O>;
 
+/**
+ * What `activity()` takes. Only `name` and `execute` are required.
+ *
+ * @example
+ * activity({ name: 'ship', timeout: '30s', execute: async (sku: string) => ({ tracking: `trk-${sku}` }) });
+ */
 export interface ActivityOptions<I, O> {
+  /** Names the activity in the journal, events and errors. */
   name: string;
   execute: ActivityFunction<I, O>;
+  /** Default: 3 attempts, 1s apart then x2, at most 1m. */
   retry?: RetryPolicy;
-  /** Per-attempt timeout. */
+  /** Per-attempt timeout; none by default. Past it the attempt fails with `activity_timeout`. */
   timeout?: Duration;
-  /** Task queue of remote workers that run this activity (remote workers land later). */
+  /**
+   * Task queue of remote workers that run this activity. Remote workers land later: for now
+   * registering a workflow that declares it, or `ctx.run` of it, fails with `task_queue_unavailable`.
+   */
   queue?: string;
 }
 
+/**
+ * What `activity()` returns: a frozen value with its retry policy and timeout resolved. Declare it
+ * in `.activities({...})` or pass it straight to `ctx.run`.
+ */
 export interface ActivityDefinition<I = never, O = unknown> {
   readonly kind: 'activity';
   readonly name: string;
@@ -70,6 +94,7 @@ export function activity<I, O>(options: ActivityOptions<I, O>): ActivityDefiniti
   });
 }
 
+/** True for a value made by `activity()`. */
 export function isActivityDefinition(value: unknown): value is ActivityDefinition<never, unknown> {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'activity';
 }
@@ -77,14 +102,17 @@ export function isActivityDefinition(value: unknown): value is ActivityDefinitio
 /** What `.activities({...})` accepts per entry: a plain function or an `activity()` definition. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- input types vary per entry
 export type ActivityEntry = ActivityFunction<any, unknown> | ActivityDefinition<any, unknown>;
+/** A workflow's declared activities, keyed by the name `ctx.run` calls them with. */
 export type ActivityMap = Record<string, ActivityEntry>;
 
+/** The input type of an activity entry, function or definition. */
 export type ActivityInput<E> =
   E extends ActivityDefinition<infer I, unknown>
     ? I
     : E extends (input: infer I, actx: ActivityContext) => unknown
       ? I
       : never;
+/** The result type an activity entry resolves to. */
 export type ActivityOutput<E> =
   E extends ActivityDefinition<never, infer O>
     ? Awaited<O>

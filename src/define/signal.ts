@@ -3,6 +3,7 @@
  * and sharing the value between workflow and sender makes a misspelled name a type error.
  */
 
+/** What `signal()` returns: a frozen name, typed with the payload `T` it carries. */
 export interface SignalDefinition<T> {
   readonly kind: 'signal';
   readonly name: string;
@@ -23,8 +24,16 @@ export function signal<T = unknown>(name: string): SignalDefinition<T> {
   return Object.freeze({ kind: 'signal', name });
 }
 
+/**
+ * A signal by definition (typed payload) or by bare name (untyped), as `engine.signal` and
+ * `ctx.waitForSignal` accept it.
+ *
+ * @example
+ * await engine.signal('o-1', 'approval', { approved: true }); // same as passing `approval`
+ */
 export type SignalRef<T> = SignalDefinition<T> | string;
 
+/** The name a `SignalRef` stands for. */
 export function signalName(ref: SignalRef<unknown>): string {
   return typeof ref === 'string' ? ref : ref.name;
 }

@@ -9,6 +9,12 @@ import type { ActivityDefinition, ActivityInput, ActivityMap, ActivityOutput } f
 import type { Operation, OperationResults } from './operation.ts';
 import type { SignalRef } from './signal.ts';
 
+/**
+ * Per-call overrides for `ctx.run`; the activity's own settings apply to whatever is left out.
+ *
+ * @example
+ * const receipt = yield* ctx.run('charge', input.amount, { timeout: '5s', retry: { maxAttempts: 1 } });
+ */
 export interface RunActivityOptions {
   /** Overrides the activity's retry policy for this call. */
   retry?: RetryPolicy;
@@ -16,11 +22,28 @@ export interface RunActivityOptions {
   timeout?: Duration;
 }
 
+/**
+ * Options of `ctx.waitForSignal`. With a `timeout` the wait may return `undefined`, and its type says so.
+ *
+ * @example
+ * const decision = yield* ctx.waitForSignal(approval, { timeout: '7d' });
+ * if (decision === undefined) return 'expired';
+ */
 export interface WaitForSignalOptions {
   /** Give up after this long; the wait then returns `undefined`. */
   timeout?: Duration;
 }
 
+/**
+ * The `ctx` a workflow body receives. Use it for every step, and for time and randomness, so a
+ * replay after a restart takes the same path; `A` types the activity names `ctx.run` accepts.
+ *
+ * @example
+ * const nap = workflow({ name: 'nap' }).execute(async function* (ctx, ms: number) {
+ *   yield* ctx.sleep(ms);
+ *   return ctx.now(); // recorded: the same value on every replay
+ * });
+ */
 export interface WorkflowContext<A extends ActivityMap = ActivityMap> {
   readonly workflowId: string;
   readonly workflowType: string;

@@ -14,11 +14,20 @@ import {
 } from './activity.ts';
 import type { WorkflowContext } from './workflow-context.ts';
 
+/**
+ * A workflow body: an `async function*` of `(ctx, input)` whose `yield*`s are the durable steps
+ * and whose return value is the run's result. Recovery runs it again from the top against the
+ * journal, so anything that steers it must come from `ctx` or from recorded results.
+ */
 export type WorkflowFunction<A extends ActivityMap, I, O> = (
   ctx: WorkflowContext<A>,
   input: I,
 ) => AsyncGenerator<unknown, O, unknown>;
 
+/**
+ * What `.execute()` returns: a frozen, typed value to register with the engine and pass to
+ * `engine.start`, so input and result types follow it.
+ */
 export interface WorkflowDefinition<I = unknown, O = unknown, A extends ActivityMap = ActivityMap> {
   readonly kind: 'workflow';
   readonly name: string;
@@ -32,15 +41,39 @@ export interface WorkflowDefinition<I = unknown, O = unknown, A extends Activity
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- erases the definition's type parameters
 export type AnyWorkflowDefinition = WorkflowDefinition<any, any, any>;
 
+/**
+ * The input type of a workflow definition.
+ *
+ * @example
+ * type OrderInput = WorkflowInput<typeof order>;
+ */
 export type WorkflowInput<W> = W extends WorkflowDefinition<infer I, unknown, ActivityMap> ? I : never;
+/**
+ * The result type of a workflow definition: what `handle.result()` resolves with.
+ *
+ * @example
+ * type OrderResult = WorkflowOutput<typeof order>;
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- matches any input and activity map
 export type WorkflowOutput<W> = W extends WorkflowDefinition<any, infer O, any> ? O : never;
 
+/**
+ * What `workflow()` takes.
+ *
+ * @example
+ * workflow({ name: 'order', version: '1' })
+ */
 export interface WorkflowOptions {
+  /** The name runs are stored and registered under; `engine.start('order', ...)` uses it. */
   name: string;
+  /** Recorded with each run (`WorkflowState.version`); `null` when omitted. */
   version?: string;
 }
 
+/**
+ * What `workflow()` returns: declare activities with `.activities({...})` (each call adds to them),
+ * then finish with `.execute(fn)`. Carries the activity map's type into `ctx.run`.
+ */
 export class WorkflowBuilder<A extends ActivityMap> {
   readonly #options: WorkflowOptions;
   readonly #activities: A;

@@ -4,6 +4,15 @@
  * dedupe what it saw.
  */
 
+/**
+ * The event types the engine dispatches, as `EngineEvent.type`. `data` carries, by type:
+ * `workflow:started` `{ workflowType }`, `workflow:failed` `{ failureCategory, error }`,
+ * `activity:*` `{ activity, seq }` (plus `attempts` once settled), `signal:received` `{ signal }`,
+ * `engine:error` `{ error }`. The `update:*` and `worker:*` types are reserved: nothing emits them yet.
+ *
+ * @example
+ * engine.addEventListener(EngineEventType.workflowFailed, (e) => console.log((e as EngineEvent).data));
+ */
 export const EngineEventType = {
   workflowStarted: 'workflow:started',
   workflowCompleted: 'workflow:completed',
@@ -22,6 +31,7 @@ export const EngineEventType = {
   /** Storage failed under a run; the run stays as last committed and resumes on recovery. */
   engineError: 'engine:error',
 } as const;
+/** One of the `EngineEventType` strings. */
 export type EngineEventType = (typeof EngineEventType)[keyof typeof EngineEventType];
 
 /**

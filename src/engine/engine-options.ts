@@ -12,10 +12,18 @@ import type { RunStatus, Storage } from '../storage/storage.ts';
 /** Longest accepted workflow id or idempotency key, in characters. */
 export const MAX_ID_LENGTH = 256;
 
+/**
+ * What `new Engine(...)` takes. Only `storage` is required; `close()` never closes it.
+ *
+ * @example
+ * const engine = new Engine({ storage: new MemoryStorage(), maxPayloadBytes: 512 * 1024, shutdownGracePeriod: '30s' });
+ */
 export interface EngineOptions {
+  /** Where runs, journals, timers and inboxes live. */
   storage: Storage;
   /** Time source; tests pass a manual clock. */
   clock?: Clock;
+  /** Source of generated run ids and of `ctx.random()` / `ctx.uuid()`; tests pass a fixed one. */
   random?: RandomSource;
   /** Upper bound of one encoded input, result or payload. Default 2 MiB. */
   maxPayloadBytes?: number;
@@ -29,27 +37,56 @@ export interface EngineOptions {
   maxSuspendedInMemory?: number;
 }
 
+/**
+ * What `Engine.create(...)` takes: the engine options plus the workflows to register first.
+ *
+ * @example
+ * await using engine = await Engine.create({ storage: new MemoryStorage(), workflows: [order, reminder] });
+ */
 export interface EngineCreateOptions extends EngineOptions {
+  /** Registered before recovery; as a record, only the values count (names come from the definitions). */
   workflows?: Record<string, AnyWorkflowDefinition> | readonly AnyWorkflowDefinition[];
   /** Resume unfinished runs found in storage. Default true. */
   recover?: boolean;
 }
 
+/**
+ * Options of `engine.start`.
+ *
+ * @example
+ * const handle = await engine.start(order, input, { id: 'o-1', idempotencyKey: 'req-42', executionTimeout: '30d' });
+ */
 export interface StartOptions {
   /** The run's id; generated when omitted. A taken id fails with `workflow_already_exists`. */
   id?: string;
-  /** A second start with the same key returns the first run instead of creating another. */
+  /** A second start with the same key returns the first run instead of creating another. At most 256 characters. */
   idempotencyKey?: string;
   /** The run ends as `timed_out` when it has not finished this long after it started. */
   executionTimeout?: Duration;
 }
 
+/**
+ * A run by id, from `engine.start` or `engine.handle(id)`.
+ *
+ * @example
+ * const result = await engine.handle<{ status: string }>('o-1').result();
+ */
 export interface WorkflowHandle<O = unknown> {
   readonly id: string;
-  /** Resolves with the run's result; rejects with `WorkflowFailedError`, `WorkflowCancelledError` or `WorkflowTimedOutError`. */
+  /**
+   * Waits for the run to finish and resolves with its result; rejects with `WorkflowFailedError`,
+   * `WorkflowCancelledError` or `WorkflowTimedOutError`, or `WorkflowNotFoundError` for an unknown id.
+   */
   result(): Promise<O>;
 }
 
+/**
+ * A snapshot of a run, from `engine.get(id)`, with its input and result decoded.
+ *
+ * @example
+ * const state = await engine.get('o-1');
+ * if (state?.status === 'failed') console.log(state.failureCategory, state.error?.code);
+ */
 export interface WorkflowState {
   id: string;
   type: string;
