@@ -157,10 +157,6 @@ export class RunExecutor implements Queueable {
 
   #services: ContextServices | undefined;
 
-  get activitiesInFlight(): number {
-    return this.#activitiesInFlight;
-  }
-
   /** Resolves when the drive loop has ended for any reason. */
   get done(): Promise<void> {
     return this.#done;
