@@ -691,9 +691,10 @@ export class RunExecutor implements Queueable {
     if (!this.#blockedOnlyOnWaits()) return false;
     if (this.#creation !== undefined && !this.#creation.committed) return false;
     for (const step of this.#live.values()) if (step.settled) return false;
-    // The executor becomes garbage; `#stopped` makes any late callback into it a no-op.
+    // Nothing is unwound: once the engine drops it, the executor — its generator, its drive loop
+    // parked on a step that will never settle — is unreachable and collected as a whole.
+    // `#stopped` makes any callback that still arrives a no-op.
     this.#stopped = true;
-    this.#awaited?.reject(STOP);
     return true;
   }
 
