@@ -33,12 +33,14 @@ describe('SignalWaits', () => {
   test('the lock runs operations one after another and reports when busy', async () => {
     const waits = new SignalWaits();
     const order: string[] = [];
+    const gate = Promise.withResolvers<void>();
     const first = waits.withLock(async () => {
-      await Bun.sleep(1);
+      await gate.promise;
       order.push('first');
     });
     const second = waits.withLock(async () => void order.push('second'));
     expect(waits.busy).toBe(true);
+    gate.resolve();
     await Promise.all([first, second]);
     expect(order).toEqual(['first', 'second']);
     expect(waits.busy).toBe(false);
