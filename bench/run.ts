@@ -140,21 +140,33 @@ const longRun = workflow({ name: 'long-run' })
 // ---- measurements -----------------------------------------------------------------------------
 
 /**
- * Steady-state rate: two warm-up rounds (Bun's JIT keeps optimizing the measured paths for a few
- * rounds), then the median of five rounds, each on a fresh database. Single rounds on a shared
- * 2-core VM swing by a third; the median of warm rounds far less.
+ * Steady-state rates of Weft and of its baseline: two warm-up rounds each, then five rounds that
+ * alternate baseline and Weft (so both see the same moment of a shared VM), each round on a fresh
+ * database; the median of each. Single rounds swing by a third; medians of alternating warm rounds
+ * far less.
  */
-async function steadyRate(round: (count: number) => Promise<number>, count: number): Promise<number> {
-  for (let i = 0; i < 2; i++) await round(Math.max(10, Math.round(count / 2)));
-  const rates: number[] = [];
-  for (let i = 0; i < 5; i++) rates.push(await round(count));
-  return percentile(rates, 50);
+async function pairedRates(
+  baselineRound: (count: number) => Promise<number>,
+  weftRound: (count: number) => Promise<number>,
+  count: number,
+): Promise<{ baseline: number; weft: number }> {
+  for (let i = 0; i < 2; i++) {
+    await baselineRound(Math.max(10, Math.round(count / 2)));
+    await weftRound(Math.max(10, Math.round(count / 2)));
+  }
+  const baseline: number[] = [];
+  const weft: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    baseline.push(await baselineRound(count));
+    weft.push(await weftRound(count));
+  }
+  return { baseline: percentile(baseline, 50), weft: percentile(weft, 50) };
 }
 
 async function measureStarts(): Promise<void> {
   const count = n(20_000);
-  const baseline = await steadyRate(async (c) => rawInsertsPerSecond(c, 512), count);
-  const perSecond = await steadyRate(
+  const { baseline, weft: perSecond } = await pairedRates(
+    async (c) => rawInsertsPerSecond(c, 512),
     (c) =>
       withEngine([waiter], async (engine) => {
         const start = performance.now();
@@ -164,7 +176,7 @@ async function measureStarts(): Promise<void> {
     count,
   );
   rows.push({
-    metric: 'workflow starts (median of 5 warm rounds)',
+    metric: 'workflow starts (median of 5 alternating warm rounds)',
     weft: perSecond,
     unit: '/s',
     baseline,
@@ -177,8 +189,8 @@ async function measureStarts(): Promise<void> {
 async function measureThreeStep(): Promise<void> {
   const count = n(10_000);
   // A completed 3-step run writes 5 rows: the run, 3 journal entries, the final update.
-  const baseline = await steadyRate(async (c) => rawInsertsPerSecond(c * 5, 512) / 5, count);
-  const perSecond = await steadyRate(
+  const { baseline, weft: perSecond } = await pairedRates(
+    async (c) => rawInsertsPerSecond(c * 5, 512) / 5,
     (c) =>
       withEngine([threeStep], async (engine) => {
         const start = performance.now();
@@ -188,7 +200,7 @@ async function measureThreeStep(): Promise<void> {
     count,
   );
   rows.push({
-    metric: 'completed 3-activity workflows (median of 5 warm rounds)',
+    metric: 'completed 3-activity workflows (median of 5 alternating warm rounds)',
     weft: perSecond,
     unit: '/s',
     baseline,
