@@ -52,8 +52,13 @@ console.log('ready');
 
 async function runOne(i: number): Promise<unknown> {
   const id = `run-${i}`;
-  const handle = await engine.start(crashy, i, { id, idempotencyKey: `key-${i}` });
-  if (!acked.has(`start ${id}`)) ack(`start ${id}`);
+  // An acknowledged start is never issued again: if the run were lost, result() would reject
+  // with workflow_not_found and this process would fail, instead of quietly starting it anew.
+  let handle = engine.handle(id);
+  if (!acked.has(`start ${id}`)) {
+    handle = await engine.start(crashy, i, { id, idempotencyKey: `key-${i}` });
+    ack(`start ${id}`);
+  }
   if (!acked.has(`signal ${id}`)) {
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 10));
     await engine.signal(id, go, 1000 * i);
