@@ -32,7 +32,7 @@ export interface CompositeHost {
   forgetStep(seq: number): void;
   valueEntry(seq: number, kind: string, name: string, outcome: Outcome): JournalEntry;
   commitSettled(mutations: Mutation[], entries: JournalEntry[], options?: { resumes: boolean }): Promise<void>;
-  noteSuspended(): Promise<void>;
+  noteSuspended(): Promise<void> | undefined;
 }
 
 export async function performComposite(host: CompositeHost, command: CompositeCommand): Promise<Outcome> {

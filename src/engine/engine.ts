@@ -217,7 +217,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
     }
   }
 
-  async #create(
+  #create(
     definition: AnyWorkflowDefinition,
     id: string,
     input: Uint8Array,
@@ -225,7 +225,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
     timeoutMs: number | undefined,
     inputValue: unknown,
   ): Promise<string> {
-    if (this.#executors.has(id)) throw new WorkflowAlreadyExistsError(id);
+    if (this.#executors.has(id)) return Promise.reject(new WorkflowAlreadyExistsError(id));
     const now = this.#clock.now();
     const run: RunRecord = {
       id,
@@ -252,15 +252,17 @@ export class Engine extends EventTarget implements AsyncDisposable {
       this.#timers.schedule(id, DEADLINE_TIMER, run.deadline);
     }
     executor.start();
-    try {
-      await executor.created;
-    } catch (error) {
-      if (this.#executors.get(id) === executor) this.#executors.delete(id);
-      this.#timers.cancel(id, DEADLINE_TIMER);
-      throw error;
-    }
-    this.#emit('workflow:started', id, () => ({ workflowType: run.type }));
-    return id;
+    return executor.created.then(
+      () => {
+        this.#emit('workflow:started', id, () => ({ workflowType: run.type }));
+        return id;
+      },
+      (error: unknown) => {
+        if (this.#executors.get(id) === executor) this.#executors.delete(id);
+        this.#timers.cancel(id, DEADLINE_TIMER);
+        throw error;
+      },
+    );
   }
 
   /** A handle to an existing run (not checked until used). */

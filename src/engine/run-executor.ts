@@ -368,7 +368,8 @@ export class RunExecutor implements Queueable {
       return committed;
     });
     if (started instanceof Promise) await started;
-    await this.#noteSuspended();
+    const noted = this.#noteSuspended();
+    if (noted !== undefined) await noted;
     return promise;
   }
 
@@ -668,13 +669,21 @@ export class RunExecutor implements Queueable {
     return this.#patchRun({ status, updatedAt: this.#host.clock.now() });
   }
 
-  async #noteSuspended(): Promise<void> {
-    if (this.#composing || this.#activitiesInFlight > 0 || this.#live.size === 0) return;
-    if (!this.#blockedOnlyOnWaits() || this.#stopped) return;
+  /**
+   * Marks the run suspended when it only waits now, committing that (with any pending writes),
+   * then offers it for eviction. Synchronous when there is nothing to commit.
+   */
+  #noteSuspended(): Promise<void> | undefined {
+    if (this.#composing || this.#activitiesInFlight > 0 || this.#live.size === 0) return undefined;
+    if (!this.#blockedOnlyOnWaits() || this.#stopped) return undefined;
     const status = this.#statusMutation(RunStatus.suspended);
     const mutations = this.#takePending();
     mutations.push(...status);
-    if (mutations.length > 0) await this.#commit(mutations);
+    if (mutations.length === 0) return void this.#offerForEviction();
+    return this.#commit(mutations).then(() => this.#offerForEviction());
+  }
+
+  #offerForEviction(): void {
     if (this.run.status === RunStatus.suspended && !this.#stopped) this.#host.suspended(this);
   }
 
