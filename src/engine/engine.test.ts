@@ -191,3 +191,27 @@ describe('closing', () => {
     await storage.close();
   });
 });
+
+describe('the workflow context', () => {
+  test('ctx.workflowId and ctx.workflowType name the run and its type; activities see the same', async () => {
+    const seen: Record<string, string>[] = [];
+    const wf = workflow({ name: 'introspective' })
+      .activities({
+        who: (_: null, actx: ActivityContext) => ({
+          workflowId: actx.workflowId,
+          workflowType: actx.workflowType,
+          activityName: actx.activityName,
+        }),
+      })
+      .execute(async function* (ctx) {
+        seen.push({ workflowId: ctx.workflowId, workflowType: ctx.workflowType });
+        seen.push(yield* ctx.run('who', null));
+      });
+    const { engine } = await harness(wf);
+    await (await engine.start(wf, undefined, { id: 'who-1' })).result();
+    expect(seen).toEqual([
+      { workflowId: 'who-1', workflowType: 'introspective' },
+      { workflowId: 'who-1', workflowType: 'introspective', activityName: 'who' },
+    ]);
+  });
+});
