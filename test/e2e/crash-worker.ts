@@ -24,7 +24,7 @@ export const LANES = 4;
 
 const effect = async (input: number, actx: { idempotencyKey: string }): Promise<number> => {
   appendFileSync(ledgerPath, `${incarnation} ${actx.idempotencyKey}\n`);
-  await new Promise((resolve) => setTimeout(resolve, 8));
+  await new Promise((resolve) => setTimeout(resolve, 12));
   return input + 1;
 };
 

@@ -77,7 +77,7 @@ for (const mode of ['resident', 'evicting'] as const)
         const ready = await readUntil(child.stdout, 'ready');
         if (!ready.includes('ready'))
           throw new Error(`worker failed to start: ${await new Response(child.stderr).text()}`);
-        const delay = 5 + Math.random() * 40;
+        const delay = 5 + Math.random() * 30;
         const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(delay).then(() => false)]);
         if (exited) {
           finished = true;
