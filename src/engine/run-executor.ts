@@ -353,14 +353,10 @@ export class RunExecutor implements Queueable {
     return outcomeOf(entry, this.#host.codec);
   }
 
+  /** Performs a step live; the drive loop has already answered it from the journal if it could. */
   async #perform(command: Command): Promise<Outcome> {
     if (isComposite(command)) return performComposite(this.#compositeHost, command);
     const seq = this.#nextSeq++;
-    const entry = this.#journal[seq];
-    if (entry !== undefined) {
-      verifyStep(this.run.type, seq, entry, command.kind, leafName(command));
-      return outcomeOf(entry, this.#host.codec);
-    }
     const { promise, resolve, reject } = this.#awaitStep();
     const started = this.#startLeaf(seq, command, (entry, mutations) => {
       const committed = this.#commitSettled([...mutations, { op: 'appendJournal', entry }], [entry]);
