@@ -14,7 +14,7 @@ import type { Codec } from '../core/codec.ts';
 import { NondeterminismError } from '../core/errors.ts';
 import type { CompositeCommand, LeafCommand } from '../define/operation.ts';
 import type { JournalEntry, Mutation } from '../storage/storage.ts';
-import type { LiveStep, Outcome, SettleFn } from './executor-host.ts';
+import type { LiveStep, Outcome, SettleFn, SettleOptions } from './executor-host.ts';
 import { leafName, outcomeOf, verifyStep } from './journal-entries.ts';
 
 /** What the composite needs from its run executor. */
@@ -31,7 +31,7 @@ export interface CompositeHost {
   setComposing(composing: boolean): void;
   forgetStep(seq: number): void;
   valueEntry(seq: number, kind: string, name: string, outcome: Outcome): JournalEntry;
-  commitSettled(mutations: Mutation[], entries: JournalEntry[], options?: { resumes: boolean }): Promise<void>;
+  commitSettled(mutations: Mutation[], entries: JournalEntry[], options: SettleOptions): Promise<void>;
   noteSuspended(): Promise<void> | undefined;
 }
 
@@ -47,7 +47,13 @@ export async function performComposite(host: CompositeHost, command: CompositeCo
   let decided = false;
   const started: LiveStep[] = [];
 
-  const decide = (index: number, outcome: Outcome, childEntry: JournalEntry | undefined, mutations: Mutation[]) => {
+  const decide = (
+    index: number,
+    outcome: Outcome,
+    childEntry: JournalEntry | undefined,
+    mutations: Mutation[],
+    durable: boolean,
+  ) => {
     decided = true;
     const cleanup = started
       .filter((step) => !step.settled)
@@ -63,7 +69,7 @@ export async function performComposite(host: CompositeHost, command: CompositeCo
       ...cleanup,
       ...entries.map((entry) => ({ op: 'appendJournal', entry }) as const),
     ];
-    const committed = host.commitSettled(writes, entries);
+    const committed = host.commitSettled(writes, entries, { resumes: true, durable });
     committed.then(() => resolve(outcome), reject);
     return committed;
   };
@@ -73,11 +79,12 @@ export async function performComposite(host: CompositeHost, command: CompositeCo
     outcome: Outcome,
     childEntry: JournalEntry | undefined,
     mutations: Mutation[],
+    durable: boolean,
   ): Promise<void> => {
     if (decided) return Promise.resolve();
     results[index] = outcome;
     remaining--;
-    if (command.kind === 'race' || !outcome.ok) return decide(index, outcome, childEntry, mutations);
+    if (command.kind === 'race' || !outcome.ok) return decide(index, outcome, childEntry, mutations, durable);
     const finish = (): void => {
       if (remaining === 0 && !decided) {
         decided = true;
@@ -90,6 +97,7 @@ export async function performComposite(host: CompositeHost, command: CompositeCo
     }
     const committed = host.commitSettled([...mutations, { op: 'appendJournal', entry: childEntry }], [childEntry], {
       resumes: remaining === 0,
+      durable,
     });
     committed.then(finish, reject);
     return committed;
@@ -104,13 +112,13 @@ export async function performComposite(host: CompositeHost, command: CompositeCo
     const childEntry = host.journalAt(childSeq);
     if (childEntry !== undefined) {
       verifyStep(host.workflowType, childSeq, childEntry, child.kind, leafName(child));
-      await onChild(index, outcomeOf(childEntry, host.codec), undefined, []);
+      await onChild(index, outcomeOf(childEntry, host.codec), undefined, [], false);
       continue;
     }
     host.setComposing(true);
     try {
-      const step = await host.startLeaf(childSeq, child, (entry, mutations) =>
-        onChild(index, outcomeOf(entry, host.codec), entry, mutations),
+      const step = await host.startLeaf(childSeq, child, (entry, mutations, durable) =>
+        onChild(index, outcomeOf(entry, host.codec), entry, mutations, durable),
       );
       if (step !== undefined) started.push(step);
     } finally {

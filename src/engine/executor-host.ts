@@ -47,8 +47,18 @@ export interface LiveStep {
   abandon: () => Mutation[];
 }
 
-/** Records a step's outcome; resolves once committed. */
-export type SettleFn = (entry: JournalEntry, mutations: Mutation[]) => Promise<void>;
+/**
+ * Records a step's outcome. `durable` asks for the writes to be committed before this resolves,
+ * for outcomes someone outside the run already relies on: a sender told its signal arrived, or an
+ * inbox message the next wait must not read again. Otherwise they ride with the run's next commit.
+ */
+export type SettleFn = (entry: JournalEntry, mutations: Mutation[], durable: boolean) => Promise<void>;
+
+export interface SettleOptions {
+  /** The run goes on after this (false while a ctx.all still waits for other children). */
+  resumes: boolean;
+  durable: boolean;
+}
 
 export const DEADLINE_TIMER = 'deadline';
 export const stepTimerKey = (seq: number): string => `step:${seq}`;

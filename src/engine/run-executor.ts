@@ -31,6 +31,7 @@ import {
   type LiveStep,
   type Outcome,
   type SettleFn,
+  type SettleOptions,
 } from './executor-host.ts';
 import { encodedEntry, leafName, outcomeOf, valueEntry, verifyStep } from './journal-entries.ts';
 import { performComposite, type CompositeHost } from './composite-step.ts';
@@ -358,8 +359,11 @@ export class RunExecutor implements Queueable {
     if (isComposite(command)) return performComposite(this.#compositeHost, command);
     const seq = this.#nextSeq++;
     const { promise, resolve, reject } = this.#awaitStep();
-    const started = this.#startLeaf(seq, command, (entry, mutations) => {
-      const committed = this.#commitSettled([...mutations, { op: 'appendJournal', entry }], [entry]);
+    const started = this.#startLeaf(seq, command, (entry, mutations, durable) => {
+      const committed = this.#commitSettled([...mutations, { op: 'appendJournal', entry }], [entry], {
+        resumes: true,
+        durable,
+      });
       committed.then(() => resolve(outcomeOf(entry, this.#host.codec)), reject);
       return committed;
     });
@@ -416,7 +420,7 @@ export class RunExecutor implements Queueable {
       this.#host.codec.encode(command.input, `input of activity '${command.name}'`);
     } catch (error) {
       const refused: LiveStep = { seq, command, settled: true, abandon: () => [] };
-      void settle(this.#encodedEntry(seq, 'activity', command.name, { ok: false, error }), []);
+      void settle(this.#encodedEntry(seq, 'activity', command.name, { ok: false, error }), [], false);
       return refused;
     }
     const definition = command.definition;
@@ -483,7 +487,7 @@ export class RunExecutor implements Queueable {
         }));
         step.settled = true;
         this.#live.delete(seq);
-        return settle(this.#encodedEntry(seq, 'activity', command.name, outcome), []);
+        return settle(this.#encodedEntry(seq, 'activity', command.name, outcome), [], false);
       })
       .catch((error: unknown) => this.#host.fault(this, error));
     return step;
@@ -497,9 +501,8 @@ export class RunExecutor implements Queueable {
       step.settled = true;
       this.#live.delete(seq);
       this.#releaseTimer(key);
-      return settle(this.#valueEntry(seq, 'sleep', '', { ok: true, value: undefined }), [
-        { op: 'deleteTimer', runId: this.id, key },
-      ]);
+      const fired = this.#valueEntry(seq, 'sleep', '', { ok: true, value: undefined });
+      return settle(fired, [{ op: 'deleteTimer', runId: this.id, key }], false);
     };
     this.#timerSteps.set(key, fire);
     await this.#ensureTimer(key, this.#host.clock.now() + ms);
@@ -521,7 +524,7 @@ export class RunExecutor implements Queueable {
       removeWait();
       return baseAbandon();
     };
-    const deliver: Delivery = (entry, mutations) => {
+    const deliver: Delivery = (entry, mutations, durable) => {
       if (step.settled) return undefined;
       step.settled = true;
       this.#live.delete(seq);
@@ -531,11 +534,11 @@ export class RunExecutor implements Queueable {
         this.#releaseTimer(key);
         writes.push({ op: 'deleteTimer', runId: this.id, key });
       }
-      return settle(entry, writes);
+      return settle(entry, writes, durable);
     };
     if (timeoutMs !== undefined) {
       this.#timerSteps.set(key, () =>
-        deliver(this.#valueEntry(seq, 'signal', name, { ok: true, value: undefined }), []),
+        deliver(this.#valueEntry(seq, 'signal', name, { ok: true, value: undefined }), [], false),
       );
     }
     const register = (): void => this.#signals.add(name, seq, deliver);
@@ -553,7 +556,7 @@ export class RunExecutor implements Queueable {
           if (step.settled) return;
           if (message === undefined) return register();
           const entry = this.#encodedEntry(seq, 'signal', name, { ok: true, value: message.payload });
-          await this.#settlingDurably(() => deliver(entry, [{ op: 'consumeSignal', id: message.id }]));
+          await deliver(entry, [{ op: 'consumeSignal', id: message.id }], true);
         });
       }
       // Whoever started the step (single or composite) notes the suspension once all have started.
@@ -569,12 +572,12 @@ export class RunExecutor implements Queueable {
   deliverSignal(name: string, payload: Uint8Array): Promise<void> {
     return this.#signals.withLock(async () => {
       const wait = this.#stopped ? undefined : this.#signals.oldest(name);
-      const delivered =
-        wait === undefined
-          ? undefined
-          : this.#settlingDurably(() =>
-              wait.deliver(this.#encodedEntry(wait.seq, 'signal', name, { ok: true, value: payload }), []),
-            );
+      // Handed straight to a waiting step, the signal is committed before its sender hears back.
+      const delivered = wait?.deliver(
+        this.#encodedEntry(wait.seq, 'signal', name, { ok: true, value: payload }),
+        [],
+        true,
+      );
       if (delivered !== undefined) return delivered;
       this.#signals.inboxMayHoldMessages = true;
       await this.#commit([
@@ -584,15 +587,6 @@ export class RunExecutor implements Queueable {
     });
   }
 
-  /** Runs `settle` so that the step's writes are committed at once (see `#commitSettled`). */
-  #settlingDurably(settle: () => Promise<void> | undefined): Promise<void> | undefined {
-    this.#deliveringSignal = true;
-    try {
-      return settle();
-    } finally {
-      this.#deliveringSignal = false;
-    }
-  }
   #commitsInFlight = 0;
 
   // ---- timers --------------------------------------------------------------------------------
@@ -704,12 +698,12 @@ export class RunExecutor implements Queueable {
   }
 
   /** Commits a settled step's writes (marking the run running again) and records its entries. */
-  async #commitSettled(mutations: Mutation[], entries: JournalEntry[], options = { resumes: true }): Promise<void> {
+  async #commitSettled(mutations: Mutation[], entries: JournalEntry[], options: SettleOptions): Promise<void> {
     if (this.#stopped) throw STOP;
     const stillBlocked = !options.resumes && this.#activitiesInFlight === 0 && this.#blockedOnlyOnWaits();
     const status = stillBlocked ? RunStatus.suspended : RunStatus.running;
     const statusChange = this.#statusMutation(status);
-    if (!this.#deliveringSignal) {
+    if (!options.durable) {
       // Nothing outside the run has seen this outcome: it rides with the run's next commit, which
       // always comes before the next side effect, wait or completion. A crash before then only
       // repeats what produced it (an activity, a due timer, an inbox read).
@@ -717,18 +711,11 @@ export class RunExecutor implements Queueable {
       for (const entry of entries) this.#journal[entry.seq] = entry;
       return;
     }
-    // A signal handed straight to a waiting step is acknowledged to its sender: durable first.
+    // Someone outside the run relies on this outcome already (see SettleFn): durable first.
     const writes = [...this.#takePending(), ...mutations, ...statusChange];
     await this.#commit(writes);
     for (const entry of entries) this.#journal[entry.seq] = entry;
   }
-
-  /**
-   * True while a step settles with something that must be durable before anything else happens:
-   * a sender's signal handed straight to a waiting step (the sender is told it arrived), or an
-   * inbox message (the next wait must not read it again).
-   */
-  #deliveringSignal = false;
 
   #encodedEntry(seq: number, kind: string, name: string, outcome: Outcome): JournalEntry {
     return encodedEntry(this.id, seq, kind, name, outcome, this.#host.clock.now());

@@ -8,8 +8,8 @@
  */
 import type { JournalEntry, Mutation } from '../storage/storage.ts';
 
-/** Hands a signal to a waiting step; undefined when the step had already settled. */
-export type Delivery = (entry: JournalEntry, mutations: Mutation[]) => Promise<void> | undefined;
+/** Hands a signal (or its timeout) to a waiting step; undefined when the step had already settled. */
+export type Delivery = (entry: JournalEntry, mutations: Mutation[], durable: boolean) => Promise<void> | undefined;
 
 export class SignalWaits {
   /**
