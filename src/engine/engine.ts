@@ -389,6 +389,8 @@ export class Engine extends EventTarget implements AsyncDisposable {
       },
       resumed: (executor) => this.#suspendedResidents.remove(executor),
       fault: (executor, error) => {
+        // A failure can reach here from the step and from the drive loop: report it once.
+        if (this.#executors.get(executor.id) !== executor) return;
         this.#executors.delete(executor.id);
         this.#suspendedResidents.remove(executor);
         for (const waiter of this.#waiters.get(executor.id) ?? []) waiter.reject(error);

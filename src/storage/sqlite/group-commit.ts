@@ -17,8 +17,6 @@
  *   `synchronous=NORMAL` and about 20x with FULL for commits arriving from separate events, the same
  *   for commits issued in one tick, and no measurable cost for one lone chain of awaited commits.
  */
-import type { Deferred } from '../../core/deferred.ts';
-import { deferred } from '../../core/deferred.ts';
 
 /**
  * Writes one group; returns, per item and in order, the error that rejected that item alone, or
@@ -35,7 +33,7 @@ export const flushAtNextTurn: FlushScheduler = (flush) => {
 
 interface Waiting<T> {
   item: T;
-  outcome: Deferred<void>;
+  outcome: PromiseWithResolvers<void>;
 }
 
 export class GroupCommit<T> {
@@ -51,7 +49,7 @@ export class GroupCommit<T> {
 
   /** Queues `item` for the current group; settles once that group was written. */
   submit(item: T): Promise<void> {
-    const outcome = deferred<void>();
+    const outcome = Promise.withResolvers<void>();
     this.#waiting.push({ item, outcome });
     if (!this.#scheduled) {
       this.#scheduled = true;
