@@ -11,6 +11,17 @@ const dir = mkdtempSync(join(tmpdir(), 'weft-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const main = join(import.meta.dir, '../../src/cli/main.ts');
 
+/** Reads a child's output until `done` holds for everything read so far (or the stream ends). */
+async function readUntil(stream: ReadableStream<Uint8Array>, done: (text: string) => boolean): Promise<string> {
+  let text = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    text += decoder.decode(chunk);
+    if (done(text)) break;
+  }
+  return text;
+}
+
 test('weft run --demo completes the example workflows on SQLite and closes cleanly on SIGTERM', async () => {
   const db = join(dir, 'demo.db');
   const child = Bun.spawn([process.execPath, main, 'run', '--demo', '--db', db], {
@@ -18,12 +29,7 @@ test('weft run --demo completes the example workflows on SQLite and closes clean
     stdout: 'pipe',
     stderr: 'pipe',
   });
-  let output = '';
-  const decoder = new TextDecoder();
-  for await (const chunk of child.stdout) {
-    output += decoder.decode(chunk);
-    if ((output.match(/"demo":/g) ?? []).length === 3) break;
-  }
+  const output = await readUntil(child.stdout, (text) => (text.match(/"demo":/g) ?? []).length === 3);
   child.kill('SIGTERM');
   expect(await child.exited).toBe(0);
   expect(output).toContain('"result":30');
@@ -47,12 +53,7 @@ test('weft run opens the database named by WEFT_DB when no --db is given', async
     stdout: 'pipe',
     stderr: 'pipe',
   });
-  let output = '';
-  const decoder = new TextDecoder();
-  for await (const chunk of child.stdout) {
-    output += decoder.decode(chunk);
-    if (output.includes('engine running')) break;
-  }
+  const output = await readUntil(child.stdout, (text) => text.includes('engine running'));
   child.kill('SIGTERM');
   expect(await child.exited).toBe(0);
   expect(output).toContain(`engine running on ${db}`);
