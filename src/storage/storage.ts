@@ -53,7 +53,12 @@ export interface RunRecord {
   updatedAt: number;
   /** When the run times out (from `executionTimeout`), epoch ms. */
   deadline: number | null;
+  /** The run that started this one as a child (`ctx.startChild`), else null. */
+  parentId: string | null;
 }
+
+/** A run without its payloads: what listings return. */
+export type RunSummary = Omit<RunRecord, 'input' | 'result' | 'error'>;
 
 /** The fields of a run that change after it is created. */
 export type RunPatch = Partial<Pick<RunRecord, 'status' | 'result' | 'error' | 'failureCategory' | 'updatedAt'>>;
@@ -88,12 +93,111 @@ export interface InboxMessage {
   createdAt: number;
 }
 
+/** A search attribute value. Strings, finite numbers and booleans are distinct: `1` never equals `'1'` or `true`. */
+export type AttributeValue = string | number | boolean;
+
+export const UpdateStatus = { pending: 'pending', completed: 'completed', failed: 'failed' } as const;
+export type UpdateStatus = (typeof UpdateStatus)[keyof typeof UpdateStatus];
+
+/** An update sent to a run (`engine.update`). `id` is unique; `(runId, idempotencyKey)` is unique when the key is set. */
+export interface UpdateRecord {
+  id: string;
+  runId: string;
+  name: string;
+  idempotencyKey: string | null;
+  status: UpdateStatus;
+  result: Uint8Array | null;
+  error: SerializedError | null;
+  createdAt: number;
+  completedAt: number | null;
+}
+
+/** One entry of the fleet event log. `seq` is assigned by the engine, unique, and only grows. */
+export interface EventRecord {
+  seq: number;
+  type: string;
+  runId: string | null;
+  at: number;
+  data: Uint8Array | null;
+}
+
+/** One state change of a run, for watchers. `(runId, seq)` is unique; `seq` counts from 1 per run. */
+export interface WatchFrame {
+  runId: string;
+  seq: number;
+  /** The engine event that made the change, e.g. 'workflow:suspended'. */
+  type: string;
+  /** The run's status after the change. */
+  status: RunStatus;
+  at: number;
+  data: Uint8Array | null;
+}
+
+/** One chunk of a run's token stream. `(runId, seq)` is unique; `seq` counts from 1 per run. */
+export interface StreamChunk {
+  runId: string;
+  seq: number;
+  data: Uint8Array;
+  at: number;
+}
+
+/**
+ * Which runs a listing or aggregate covers. Every field narrows (AND); the arrays are OR within
+ * the field. Ranges are exclusive: `createdAfter: t` keeps runs with `createdAt > t`, `createdBefore: t`
+ * those with `createdAt < t`; a deadline range never matches a run without a deadline.
+ */
+export interface RunQuery {
+  statuses?: readonly RunStatus[];
+  types?: readonly string[];
+  idPrefix?: string;
+  failureCategories?: readonly FailureCategory[];
+  parentId?: string;
+  createdAfter?: number;
+  createdBefore?: number;
+  updatedAfter?: number;
+  updatedBefore?: number;
+  deadlineAfter?: number;
+  deadlineBefore?: number;
+  /** Attribute equality: the run has every one of these attributes with exactly this value (and type). */
+  attributes?: Readonly<Record<string, AttributeValue>>;
+}
+
+export interface ListRunsOptions {
+  /** At most this many runs (the adapter applies no cap of its own). */
+  limit: number;
+  offset?: number;
+}
+
+/** Newest first: `createdAt` descending, ties by `id` descending (binary order). `total` ignores limit and offset. */
+export interface RunPage {
+  runs: RunSummary[];
+  total: number;
+}
+
+export type RunGroupBy = 'status' | 'type' | 'failureCategory' | `attribute:${string}`;
+
+/**
+ * Counts by group. `total` counts every matching run; runs without a value for the grouping (no
+ * failure category, no such attribute) are in `total` but in no group. Groups are ordered by count
+ * descending, then key (strings in binary order; for attributes, booleans before numbers before
+ * strings, numbers ascending); only the first `maxGroups` are returned and `truncated` says whether
+ * there were more.
+ */
+export interface RunAggregate {
+  total: number;
+  groups: { key: AttributeValue; count: number }[];
+  truncated: boolean;
+}
+
 export type Mutation =
   /** Fails with `WorkflowAlreadyExistsError` on a taken id, `StorageConflictError('idempotency_key')` on a taken key. */
   | { op: 'createRun'; run: RunRecord }
   /** Fails with `StorageConflictError('run_missing')` when the run does not exist. */
   | { op: 'updateRun'; id: string; patch: RunPatch }
-  /** Removes the run with its journal, timers and inbox. A missing run is not an error. */
+  /**
+   * Removes the run with its journal, timers, inbox, attributes, updates, watch frames and stream
+   * chunks (fleet events stay). A missing run is not an error.
+   */
   | { op: 'deleteRun'; id: string }
   /** Fails with `StorageConflictError('journal_seq')` when `(runId, seq)` is taken. */
   | { op: 'appendJournal'; entry: JournalEntry }
@@ -104,7 +208,22 @@ export type Mutation =
   | { op: 'deleteRunTimers'; runId: string }
   | { op: 'enqueueSignal'; message: Omit<InboxMessage, 'id'> }
   /** Fails with `StorageConflictError('signal_missing')` when the message is gone (consumed twice). */
-  | { op: 'consumeSignal'; id: number };
+  | { op: 'consumeSignal'; id: number }
+  /** Sets each attribute (replacing its value and type); `null` removes it. Not checked against the run's existence. */
+  | { op: 'setAttributes'; runId: string; attributes: Readonly<Record<string, AttributeValue | null>> }
+  /**
+   * Inserts the update, or replaces the one with the same `id`. Fails with
+   * `StorageConflictError('update_key')` when another update of the run holds its idempotency key.
+   */
+  | { op: 'putUpdate'; update: UpdateRecord }
+  /** Fails with `StorageConflictError('event_seq')` when `seq` is taken. */
+  | { op: 'appendEvent'; event: EventRecord }
+  /** Deletes fleet events with `seq <= throughSeq`. */
+  | { op: 'pruneEvents'; throughSeq: number }
+  /** Fails with `StorageConflictError('watch_seq')` when `(runId, seq)` is taken. */
+  | { op: 'appendWatch'; frame: WatchFrame }
+  /** Fails with `StorageConflictError('chunk_seq')` when `(runId, seq)` is taken. */
+  | { op: 'appendChunk'; chunk: StreamChunk };
 
 export interface ListTimersOptions {
   /** Only timers with `fireAt <= dueBy`. */
@@ -128,6 +247,26 @@ export interface Storage {
   peekSignal(runId: string, name: string): Promise<InboxMessage | undefined>;
   /** Ids of the runs with at least one message in their inbox, in the string order above. */
   listSignalledRunIds(): Promise<string[]>;
+  /** The run's attributes (empty when it has none). */
+  getAttributes(runId: string): Promise<Record<string, AttributeValue>>;
+  /** One page of the runs matching `query`, newest first (see `RunPage`). */
+  listRuns(query: RunQuery, options: ListRunsOptions): Promise<RunPage>;
+  /** Counts of the runs matching `query` by `groupBy` (see `RunAggregate`). */
+  aggregateRuns(groupBy: RunGroupBy, query: RunQuery, maxGroups: number): Promise<RunAggregate>;
+  getUpdate(id: string): Promise<UpdateRecord | undefined>;
+  findUpdateByIdempotencyKey(runId: string, key: string): Promise<UpdateRecord | undefined>;
+  /** Pending updates of all runs, oldest first (by `createdAt`, then `id`). */
+  listPendingUpdates(): Promise<UpdateRecord[]>;
+  /** Fleet events with `seq > afterSeq`, ascending, at most `limit`. */
+  readEvents(afterSeq: number, limit: number): Promise<EventRecord[]>;
+  /** The highest event `seq` stored, 0 when there is none (the engine never prunes the newest events). */
+  lastEventSeq(): Promise<number>;
+  /** The run's watch frames with `seq > afterSeq`, ascending, at most `limit`. */
+  readWatch(runId: string, afterSeq: number, limit: number): Promise<WatchFrame[]>;
+  /** The run's stream chunks with `seq > afterSeq`, ascending, at most `limit`. */
+  readChunks(runId: string, afterSeq: number, limit: number): Promise<StreamChunk[]>;
+  /** The highest watch and chunk `seq` of the run, 0 where it has none. */
+  runTails(runId: string): Promise<{ watch: number; chunk: number }>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -137,6 +276,10 @@ export const StorageConflict = {
   runMissing: 'run_missing',
   journalSeq: 'journal_seq',
   signalMissing: 'signal_missing',
+  updateKey: 'update_key',
+  eventSeq: 'event_seq',
+  watchSeq: 'watch_seq',
+  chunkSeq: 'chunk_seq',
 } as const;
 export type StorageConflict = (typeof StorageConflict)[keyof typeof StorageConflict];
 
