@@ -11,6 +11,30 @@ export type {
   WorkflowHandle,
   WorkflowState,
 } from './engine/engine-options.ts';
+export { DEFAULT_EVENT_RETENTION, MIN_EVENT_RETENTION } from './engine/engine-options.ts';
+export {
+  DEFAULT_LIST_LIMIT,
+  MAX_AGGREGATE_GROUPS,
+  MAX_ATTRIBUTE_NAME_LENGTH,
+  MAX_ATTRIBUTE_STRING_LENGTH,
+  MAX_ATTRIBUTES_PER_RUN,
+  MAX_LIST_LIMIT,
+} from './engine/run-listing.ts';
+export type {
+  ListOptions,
+  WorkflowAggregate,
+  WorkflowFilter,
+  WorkflowList,
+  WorkflowSummary,
+} from './engine/run-listing.ts';
+export type { UpdateOptions, UpdateOutcome, UpdateState } from './engine/update-broker.ts';
+export type { EngineEventRecord } from './engine/event-log.ts';
+export type {
+  FollowLogOptions,
+  ReadLogOptions,
+  StreamChunkRecord,
+  WatchRecord,
+} from './engine/live-logs.ts';
 export { EngineEvent, EngineEventType } from './engine/engine-events.ts';
 export { workflow, WorkflowBuilder } from './define/workflow.ts';
 export type {
@@ -26,7 +50,14 @@ export type { ActivityContext, ActivityDefinition, ActivityFunction, ActivityOpt
 export { signal } from './define/signal.ts';
 export type { SignalDefinition, SignalRef } from './define/signal.ts';
 export { Operation } from './define/operation.ts';
-export type { RunActivityOptions, WaitForSignalOptions, WorkflowContext } from './define/workflow-context.ts';
+export type {
+  ChildWorkflowHandle,
+  RunActivityOptions,
+  StartChildOptions,
+  WaitForSignalOptions,
+  WorkflowContext,
+  WorkflowStream,
+} from './define/workflow-context.ts';
 export type { RetryPolicy } from './core/retry-policy.ts';
 export { parseDuration } from './core/duration.ts';
 export type { Duration } from './core/duration.ts';
@@ -38,6 +69,7 @@ export {
   ActivityNotRegisteredError,
   ActivityTimeoutError,
   ApplicationError,
+  ChildWorkflowFailedError,
   EngineClosedError,
   FailureCategory,
   InvalidArgumentError,
@@ -45,8 +77,12 @@ export {
   NondeterminismError,
   PayloadNotSerializableError,
   PayloadTooLargeError,
+  QueryNotHandledError,
+  StreamClosedError,
   TaskQueueUnavailableError,
   UnregisteredWorkflowTypesError,
+  UpdateFailedError,
+  UpdateNotHandledError,
   WeftError,
   WorkflowAlreadyExistsError,
   WorkflowAlreadyRegisteredError,
@@ -58,5 +94,23 @@ export {
   WorkflowTypeNotRegisteredError,
 } from './core/errors.ts';
 export type { SerializedError } from './core/errors.ts';
-export { RunStatus, StorageConflictError } from './storage/storage.ts';
-export type { JournalEntry, Mutation, RunRecord, Storage, TimerRecord, InboxMessage } from './storage/storage.ts';
+export { RunStatus, StorageConflictError, UpdateStatus } from './storage/storage.ts';
+export type {
+  AttributeValue,
+  EventRecord,
+  InboxMessage,
+  JournalEntry,
+  ListRunsOptions,
+  Mutation,
+  RunAggregate,
+  RunGroupBy,
+  RunPage,
+  RunQuery,
+  RunRecord,
+  RunSummary,
+  Storage,
+  StreamChunk,
+  TimerRecord,
+  UpdateRecord,
+  WatchFrame,
+} from './storage/storage.ts';

@@ -338,6 +338,62 @@ export class EngineClosedError extends WeftError {
   }
 }
 
+/**
+ * Code `update_not_handled`: `engine.update` named an update the run has registered no handler
+ * for (`ctx.onUpdate`) at the point it reached. Nothing was recorded.
+ */
+export class UpdateNotHandledError extends WeftError {
+  constructor(id: string, name: string) {
+    super('update_not_handled', `Workflow '${id}' has no handler for update '${name}'`, { details: { id, name } });
+  }
+}
+
+/**
+ * Code `update_failed`: the update's handler threw; the update is recorded as failed and the run
+ * goes on. `details.cause` is the handler's error, `details.updateId` the update.
+ *
+ * @example
+ * try { await engine.update(id, 'discount', 200) } catch (e) { if (e instanceof UpdateFailedError) console.log(e.cause) }
+ */
+export class UpdateFailedError extends WeftError {
+  readonly updateId: string;
+  constructor(updateId: string, name: string, cause: SerializedError) {
+    super('update_failed', `Update '${name}' (${updateId}) was rejected: ${cause.message}`, {
+      details: { updateId, name, cause },
+    });
+    this.updateId = updateId;
+  }
+}
+
+/** Code `query_not_handled`: `engine.query` named a query the run has no handler for (`ctx.onQuery`). */
+export class QueryNotHandledError extends WeftError {
+  constructor(id: string, name: string) {
+    super('query_not_handled', `Workflow '${id}' has no handler for query '${name}'`, { details: { id, name } });
+  }
+}
+
+/**
+ * Code `child_workflow_failed`: thrown at `yield* child.result()` when the child failed, was
+ * cancelled or timed out (or could not be created); `details.cause` says how.
+ *
+ * @example
+ * try { yield* child.result() } catch (e) { if ((e as WeftError).code === 'child_workflow_failed') ... }
+ */
+export class ChildWorkflowFailedError extends WeftError {
+  constructor(childId: string, status: string, cause: SerializedError) {
+    super('child_workflow_failed', `Child workflow '${childId}' ended ${status}: ${cause.message}`, {
+      details: { childId, status, cause },
+    });
+  }
+}
+
+/** Code `stream_closed`: a stream chunk was written after its run ended. */
+export class StreamClosedError extends WeftError {
+  constructor(id: string) {
+    super('stream_closed', `The stream of workflow '${id}' is closed`, { details: { id } });
+  }
+}
+
 /** An error as it is stored in the journal and sent over the wire. */
 export interface SerializedError {
   name: string;

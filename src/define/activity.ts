@@ -24,6 +24,11 @@ export interface ActivityContext {
   readonly workflowId: string;
   readonly workflowType: string;
   readonly activityName: string;
+  /**
+   * The run's token stream. `write` resolves once the chunk is committed. Activities run at least
+   * once, so a retried attempt writes its chunks again (readers see both attempts' chunks).
+   */
+  readonly stream: { write(chunk: unknown): Promise<void> };
 }
 
 /**

@@ -76,4 +76,69 @@ export interface WorkflowContext<A extends ActivityMap = ActivityMap> {
   random(): number;
   /** A random UUID, recorded. */
   uuid(): string;
+
+  /**
+   * Sets a search attribute of this run (a string, finite number or boolean), for `engine.list`
+   * filters and `engine.aggregate`. Written with the run's next commit; a replay does not write again.
+   */
+  setAttribute(name: string, value: string | number | boolean): void;
+
+  /**
+   * Handles updates named `name`: `engine.update(id, name, payload)` runs `handler(payload)` between
+   * two steps of this run and returns what it returns. The handler must be synchronous; it may
+   * change workflow state (recovery re-applies accepted updates at the same point). A handler that
+   * throws rejects that update, and the run goes on. Registering again replaces the handler.
+   */
+  onUpdate<P = unknown, R = unknown>(name: string, handler: (payload: P) => R): void;
+
+  /** Answers `engine.query(id, name, args)` with `handler(args)`: synchronous and read-only. */
+  onQuery<A = unknown, R = unknown>(name: string, handler: (args: A) => R): void;
+
+  /**
+   * Starts a child run of a registered workflow type, durably (once, even across recovery). Its
+   * id is `options.id`, else `<this run's id>-<step>`. The child ends when this run ends, if it is
+   * still running then. `yield* child.result()` waits for its result; its failure, cancellation or
+   * timeout is thrown there as `ChildWorkflowFailedError` (code `child_workflow_failed`).
+   */
+  startChild<O = unknown>(type: string, input?: unknown, options?: StartChildOptions): ChildWorkflowHandle<O>;
+
+  /** This run's durable token stream: read with `engine.stream(id)`; closed when the run ends. */
+  readonly stream: WorkflowStream;
+}
+
+/**
+ * Options of `ctx.startChild`.
+ *
+ * @example
+ * const child = ctx.startChild('ship', { sku }, { id: `ship-${ctx.workflowId}` });
+ */
+export interface StartChildOptions {
+  id?: string;
+}
+
+/**
+ * A child run started with `ctx.startChild`.
+ *
+ * @example
+ * const child = ctx.startChild<string>('ship', { sku });
+ * const tracking = yield* child.result();
+ */
+export interface ChildWorkflowHandle<O> {
+  readonly id: string;
+  /** Waits for the child to finish; throws `ChildWorkflowFailedError` unless it completed. */
+  result(): Operation<O>;
+}
+
+/**
+ * A run's token stream from workflow code.
+ *
+ * @example
+ * ctx.stream.write('thinking…');
+ */
+export interface WorkflowStream {
+  /**
+   * Appends a chunk (any storable value). Committed promptly, exactly once across recovery; readers
+   * see chunks in order with a per-run sequence number.
+   */
+  write(chunk: unknown): void;
 }

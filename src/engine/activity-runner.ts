@@ -31,6 +31,7 @@ export interface ActivityRun {
   workflowType: string;
   idempotencyKey: string;
   clock: Clock;
+  stream: ActivityContext['stream'];
 }
 
 export type ActivityResult =
@@ -69,6 +70,7 @@ function runAttempt(run: ActivityRun, attempt: number): Promise<unknown> {
     workflowId: run.workflowId,
     workflowType: run.workflowType,
     activityName: run.name,
+    stream: run.stream,
   };
   let execution: Promise<unknown>;
   try {

@@ -11,6 +11,9 @@ import type { RunStatus, Storage } from '../storage/storage.ts';
 
 /** Longest accepted workflow id or idempotency key, in characters. */
 export const MAX_ID_LENGTH = 256;
+/** Fleet events kept by default, and the least an engine may be configured to keep. */
+export const DEFAULT_EVENT_RETENTION = 10_000;
+export const MIN_EVENT_RETENTION = 1_000;
 
 /**
  * What `new Engine(...)` takes. Only `storage` is required; `close()` never closes it.
@@ -35,6 +38,11 @@ export interface EngineOptions {
    * suspended run at once.
    */
   maxSuspendedInMemory?: number;
+  /**
+   * How many of the newest fleet events the durable event log keeps (older ones are pruned as new
+   * ones arrive). Default 10,000; at least 1,000.
+   */
+  eventRetention?: number;
 }
 
 /**

@@ -29,17 +29,36 @@ import {
   RunStatus,
   StorageConflictError,
   UNFINISHED_STATUSES,
+  type AttributeValue,
   type Mutation,
+  type RunGroupBy,
   type RunRecord,
   type Storage,
 } from '../storage/storage.ts';
 import { EngineEvent, type EngineEventType } from './engine-events.ts';
-import { DEADLINE_TIMER, type ExecutorHost } from './executor-host.ts';
+import { EventLog, toEventRecord, type EngineEventRecord, type Published } from './event-log.ts';
+import {
+  LiveLogs,
+  type FollowLogOptions,
+  type ReadLogOptions,
+  type StreamChunkRecord,
+  type WatchRecord,
+} from './live-logs.ts';
+import { UpdateBroker, type UpdateOptions, type UpdateOutcome, type UpdateState } from './update-broker.ts';
+import {
+  childInboxName,
+  childNotCreatedMessage,
+  childOutcomeMessage,
+  RESERVED_SIGNAL_PREFIX,
+} from './child-runs.ts';
+import { DEADLINE_TIMER, type ExecutorHost, type RunEnd } from './executor-host.ts';
 import { RunExecutor } from './run-executor.ts';
 import { SuspensionQueue } from './suspension-queue.ts';
 import { TimerService } from './timer-service.ts';
 import {
+  DEFAULT_EVENT_RETENTION,
   MAX_ID_LENGTH,
+  MIN_EVENT_RETENTION,
   type EngineCreateOptions,
   type EngineOptions,
   type StartOptions,
@@ -47,6 +66,19 @@ import {
   type WorkflowState,
 } from './engine-options.ts';
 import { runOutcome, toWorkflowState } from './run-state.ts';
+import {
+  checkAttributes,
+  checkGroupBy,
+  includesFailureCategory,
+  MAX_AGGREGATE_GROUPS,
+  pageOf,
+  toRunQuery,
+  toSummary,
+  type ListOptions,
+  type WorkflowAggregate,
+  type WorkflowFilter,
+  type WorkflowList,
+} from './run-listing.ts';
 
 /**
  * A durable workflow engine over one storage.
@@ -73,7 +105,9 @@ export class Engine extends EventTarget implements AsyncDisposable {
     if (--this.#inflightCommits === 0) this.#commitsDrained?.resolve();
   };
   readonly #host: ExecutorHost;
-  #sequence = 0;
+  readonly #log: EventLog;
+  readonly #updates: UpdateBroker;
+  readonly #live: LiveLogs;
   readonly #maxSuspended: number;
   /** Resident suspended runs, longest-suspended first: the eviction order. */
   readonly #suspendedResidents = new SuspensionQueue<RunExecutor>();
@@ -94,7 +128,25 @@ export class Engine extends EventTarget implements AsyncDisposable {
     if (!Number.isInteger(this.#maxSuspended) || this.#maxSuspended < 0) {
       throw new InvalidArgumentError('maxSuspendedInMemory must be an integer >= 0');
     }
+    const retention = options.eventRetention ?? DEFAULT_EVENT_RETENTION;
+    if (!Number.isInteger(retention) || retention < MIN_EVENT_RETENTION) {
+      throw new InvalidArgumentError(`eventRetention must be an integer >= ${MIN_EVENT_RETENTION}`);
+    }
+    this.#live = new LiveLogs(this.#storage, this.#codec);
+    this.#log = new EventLog({
+      storage: this.#storage,
+      codec: this.#codec,
+      retention,
+      publish: (published) => this.#publish(published),
+    });
     this.#timers = new TimerService(this.#clock, (runId, key) => this.#onTimer(runId, key));
+    this.#updates = new UpdateBroker({
+      storage: this.#storage,
+      codec: this.#codec,
+      clock: this.#clock,
+      random: this.#random,
+      executorOf: (id) => this.#executorOf(id),
+    });
     this.#host = this.#createHost();
   }
 
@@ -134,6 +186,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
    */
   async recoverAll(): Promise<{ recovered: number }> {
     this.#assertOpen();
+    await this.#log.load();
     const runs = await this.#storage.listRunsByStatus(UNFINISHED_STATUSES);
     const unknown = [...new Set(runs.filter((r) => !this.#definitions.has(r.type)).map((r) => r.type))];
     if (unknown.length > 0) {
@@ -155,8 +208,8 @@ export class Engine extends EventTarget implements AsyncDisposable {
         if (suspendedResumed >= this.#maxSuspended) continue;
         suspendedResumed++;
       }
-      const journal = await this.#storage.getJournal(run.id);
-      const executor = new RunExecutor(this.#host, this.#definitions.get(run.type)!, run, journal);
+      const [journal, tails] = await Promise.all([this.#storage.getJournal(run.id), this.#storage.runTails(run.id)]);
+      const executor = new RunExecutor(this.#host, this.#definitions.get(run.type)!, run, journal, undefined, undefined, tails);
       this.#executors.set(run.id, executor);
       resumed.push(executor);
     }
@@ -192,7 +245,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
     const inputBytes = this.#codec.encode(input, 'workflow input');
 
     const key = options.idempotencyKey;
-    if (key === undefined) return this.handle(await this.#create(definition, id, inputBytes, null, timeoutMs, input));
+    if (key === undefined) return this.handle(await this.#create(definition, id, inputBytes, input, { timeoutMs }));
     // Starts with one key are serialized so two concurrent calls cannot both create a run.
     const previous = this.#startsByKey.get(key);
     const attempt = (previous ?? Promise.resolve(''))
@@ -201,7 +254,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
         const existing = await this.#storage.findRunByIdempotencyKey(key);
         if (existing !== undefined) return existing.id;
         try {
-          return await this.#create(definition, id, inputBytes, key, timeoutMs, input);
+          return await this.#create(definition, id, inputBytes, input, { idempotencyKey: key, timeoutMs });
         } catch (error) {
           if (!(error instanceof StorageConflictError)) throw error;
           const winner = await this.#storage.findRunByIdempotencyKey(key);
@@ -221,10 +274,10 @@ export class Engine extends EventTarget implements AsyncDisposable {
     definition: AnyWorkflowDefinition,
     id: string,
     input: Uint8Array,
-    idempotencyKey: string | null,
-    timeoutMs: number | undefined,
     inputValue: unknown,
+    options: { idempotencyKey?: string; timeoutMs?: number | undefined; parentId?: string; extra?: Mutation[] },
   ): Promise<string> {
+    const timeoutMs = options.timeoutMs;
     if (this.#executors.has(id)) return Promise.reject(new WorkflowAlreadyExistsError(id));
     const now = this.#clock.now();
     const run: RunRecord = {
@@ -236,12 +289,13 @@ export class Engine extends EventTarget implements AsyncDisposable {
       result: null,
       error: null,
       failureCategory: null,
-      idempotencyKey,
+      idempotencyKey: options.idempotencyKey ?? null,
       createdAt: now,
       updatedAt: now,
       deadline: timeoutMs === undefined ? null : now + timeoutMs,
+      parentId: options.parentId ?? null,
     };
-    const creation: Mutation[] = [{ op: 'createRun', run: { ...run } }];
+    const creation: Mutation[] = [{ op: 'createRun', run: { ...run } }, ...(options.extra ?? [])];
     if (run.deadline !== null) {
       creation.push({ op: 'putTimer', timer: { runId: id, key: DEADLINE_TIMER, fireAt: run.deadline } });
     }
@@ -253,10 +307,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
     }
     executor.start();
     return executor.created.then(
-      () => {
-        this.#emit('workflow:started', id, () => ({ workflowType: run.type }));
-        return id;
-      },
+      () => id,
       (error: unknown) => {
         if (this.#executors.get(id) === executor) this.#executors.delete(id);
         this.#timers.cancel(id, DEADLINE_TIMER);
@@ -281,16 +332,20 @@ export class Engine extends EventTarget implements AsyncDisposable {
     this.#assertOpen();
     const name = signalName(signal);
     if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('signal needs a non-empty name');
+    if (name.startsWith(RESERVED_SIGNAL_PREFIX)) {
+      throw new InvalidArgumentError(`signal names starting with '${RESERVED_SIGNAL_PREFIX}' are reserved`);
+    }
     const bytes = this.#codec.encode(payload, `payload of signal '${name}'`);
     const executor = this.#executors.get(id);
-    if (executor !== undefined) await executor.deliverSignal(name, bytes);
+    const received = this.#host.event('signal:received', id, { signal: name });
+    if (executor !== undefined) await executor.deliverSignal(name, bytes, received);
     else {
       await this.#requireUnfinished(id);
       await this.#host.commit([
         { op: 'enqueueSignal', message: { runId: id, name, payload: bytes, createdAt: this.#clock.now() } },
+        received,
       ]);
     }
-    this.#emit('signal:received', id, () => ({ signal: name }));
     // An evicted run (or one evicted while the signal was queued) takes it from its inbox on replay.
     if (!this.#executors.has(id)) this.#wakeInBackground(id);
   }
@@ -302,19 +357,31 @@ export class Engine extends EventTarget implements AsyncDisposable {
   async cancel(id: string): Promise<void> {
     this.#assertOpen();
     const executor = this.#executors.get(id);
-    if (executor !== undefined) return executor.terminate('cancelled');
-    await this.#requireUnfinished(id);
+    if (executor !== undefined) {
+      await executor.terminate('cancelled');
+      return this.#cascades.get(id);
+    }
+    const run = await this.#requireUnfinished(id);
     const error = new WorkflowCancelledError(id);
     const patch = {
       status: RunStatus.cancelled,
       error: { name: error.name, message: error.message, code: error.code },
     };
+    const now = this.#clock.now();
+    const event = this.#host.event('workflow:cancelled', id);
+    const { watch } = await this.#storage.runTails(id);
+    const frame = { runId: id, seq: watch + 1, type: 'workflow:cancelled', status: RunStatus.cancelled, at: now, data: null };
     await this.#host.commit([
-      { op: 'updateRun', id, patch: { ...patch, updatedAt: this.#clock.now() } },
+      { op: 'updateRun', id, patch: { ...patch, updatedAt: now } },
       { op: 'deleteRunTimers', runId: id },
+      event,
+      { op: 'appendWatch', frame },
+      ...this.#endingWrites(run, { status: RunStatus.cancelled, result: null, error: patch.error }),
     ]);
     this.#settleWaiters(id);
-    this.#emit('workflow:cancelled', id);
+    // Not in memory, so whether it started children is not known here: ask storage.
+    this.#afterEnd(run, true);
+    await this.#cascades.get(id);
   }
 
   /** Removes a run and everything stored about it, cancelling it first if it is unfinished. */
@@ -324,6 +391,122 @@ export class Engine extends EventTarget implements AsyncDisposable {
     if (executor !== undefined) await executor.terminate('cancelled');
     else if ((await this.#storage.getRun(id)) === undefined) throw new WorkflowNotFoundError(id);
     await this.#host.commit([{ op: 'deleteRun', id }]);
+  }
+
+  /**
+   * Sends an update: the run's `ctx.onUpdate(name)` handler runs between two of its steps and its
+   * return value comes back once the update is committed. With `timeout`, resolves `pending` if it
+   * passes first (see `getUpdate`). Rejects with `update_failed` when the handler threw,
+   * `update_not_handled` when the run has no such handler, `workflow_not_running` when it ended.
+   */
+  update<R = unknown>(id: string, name: string, payload?: unknown, options?: UpdateOptions): Promise<UpdateOutcome<R>> {
+    this.#assertOpen();
+    return this.#updates.update(id, name, payload, options) as Promise<UpdateOutcome<R>>;
+  }
+
+  /** An update's state: `pending`, `completed` with its result, or `failed` with its error; undefined if unknown. */
+  getUpdate(updateId: string): Promise<UpdateState | undefined> {
+    return this.#updates.getUpdate(updateId);
+  }
+
+  /**
+   * Asks a running run's `ctx.onQuery(name)` handler, between two of its steps (an evicted or
+   * recovered run is rebuilt first). Rejects with `query_not_handled` or `workflow_not_running`.
+   */
+  async query<R = unknown>(id: string, name: string, args?: unknown): Promise<R> {
+    this.#assertOpen();
+    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('query needs a non-empty name');
+    const copy = this.#codec.decode(this.#codec.encode(args, `arguments of query '${name}'`));
+    const executor = await this.#executorOf(id);
+    if (executor === undefined) {
+      const run = await this.#storage.getRun(id);
+      if (run === undefined) throw new WorkflowNotFoundError(id);
+      throw new WorkflowNotRunningError(id, run.status);
+    }
+    return (await executor.query(name, copy)) as R;
+  }
+
+  /** Fleet events with `seq > after` (default: the oldest retained), oldest first. */
+  async readEvents(options?: ReadLogOptions): Promise<EngineEventRecord[]> {
+    const { after, limit } = readBounds(options);
+    const events = await this.#storage.readEvents(after, limit);
+    return events.map((event) => toEventRecord(event, this.#codec));
+  }
+
+  /**
+   * Every fleet event with `seq > after`, stored then live, without gaps or duplicates, until
+   * `signal` aborts. A cursor past the tail is clamped to it.
+   */
+  subscribeEvents(options?: FollowLogOptions): AsyncIterable<EngineEventRecord> {
+    const tail = this.#log.tail;
+    const after = followStart(options, tail);
+    return this.#live.followEvents(after, options?.signal);
+  }
+
+  /** The run's state changes with `seq > after`. */
+  async readWatch(id: string, options?: ReadLogOptions): Promise<WatchRecord[]> {
+    const { after, limit } = readBounds(options);
+    const frames = await this.#storage.readWatch(id, after, limit);
+    return frames.map((frame) => this.#live.toWatchRecord(frame));
+  }
+
+  /** The run's state changes with `seq > after`, stored then live; ends after the run's terminal change. */
+  async watch(id: string, options?: FollowLogOptions): Promise<AsyncIterable<WatchRecord>> {
+    if ((await this.#storage.getRun(id)) === undefined) throw new WorkflowNotFoundError(id);
+    const { watch } = await this.#storage.runTails(id);
+    return this.#live.followWatch(id, followStart(options, watch), options?.signal);
+  }
+
+  /** The run's stream chunks with `seq > after`; `closed` once the run ended and nothing follows. */
+  async readStream(id: string, options?: ReadLogOptions): Promise<{ chunks: StreamChunkRecord[]; closed: boolean }> {
+    const { after, limit } = readBounds(options);
+    const run = await this.#storage.getRun(id);
+    if (run === undefined) throw new WorkflowNotFoundError(id);
+    const chunks = await this.#storage.readChunks(id, after, limit);
+    const closed = isFinished(run.status) && chunks.length < limit;
+    return { chunks: chunks.map((chunk) => this.#live.toChunkRecord(chunk)), closed };
+  }
+
+  /** The run's stream chunks with `seq > after`, stored then live; ends when the run has ended. */
+  async stream(id: string, options?: FollowLogOptions): Promise<AsyncIterable<StreamChunkRecord>> {
+    if ((await this.#storage.getRun(id)) === undefined) throw new WorkflowNotFoundError(id);
+    const { chunk } = await this.#storage.runTails(id);
+    return this.#live.followStream(id, followStart(options, chunk), options?.signal);
+  }
+
+  /**
+   * Runs matching `filter`, newest first (`createdAt`, then id, descending), one page at a time;
+   * `total` counts every match. `failureCategory` is projected only with `include: ['failureCategory']`.
+   */
+  async list(options?: ListOptions): Promise<WorkflowList> {
+    const query = toRunQuery(options);
+    const page = pageOf(options);
+    const withCategory = includesFailureCategory(options);
+    const { runs, total } = await this.#storage.listRuns(query, page);
+    return { items: runs.map((run) => toSummary(run, withCategory)), total, offset: page.offset, limit: page.limit };
+  }
+
+  /**
+   * Counts the runs matching `filter` by status, type, failure category or one attribute
+   * (`'attribute:<name>'`), largest group first; at most `MAX_AGGREGATE_GROUPS` groups, the rest
+   * reported as `truncated`. Runs without a value for the grouping count in `total` only.
+   */
+  aggregate(groupBy: RunGroupBy, filter?: WorkflowFilter): Promise<WorkflowAggregate> {
+    return this.#storage.aggregateRuns(checkGroupBy(groupBy), toRunQuery(filter), MAX_AGGREGATE_GROUPS);
+  }
+
+  /** The run's search attributes. */
+  async getAttributes(id: string): Promise<Record<string, AttributeValue>> {
+    if ((await this.#storage.getRun(id)) === undefined) throw new WorkflowNotFoundError(id);
+    return this.#storage.getAttributes(id);
+  }
+
+  /** Sets search attributes of a run (finished or not); `null` removes one. Resolves once committed. */
+  async setAttributes(id: string, attributes: Readonly<Record<string, AttributeValue | null>>): Promise<void> {
+    this.#assertOpen();
+    const checked = checkAttributes(attributes, 'attributes', true);
+    if ((await this.#storage.getRun(id)) === undefined) throw new WorkflowNotFoundError(id);
+    await this.#host.commit([{ op: 'setAttributes', runId: id, attributes: checked }]);
   }
 
   /**
@@ -372,16 +555,19 @@ export class Engine extends EventTarget implements AsyncDisposable {
       timers: this.#timers,
       isClosing: () => this.#closing,
       commit: (mutations) => {
-        const committed = this.#storage.commit(mutations);
+        const committed = this.#log.commit(mutations);
         this.#inflightCommits++;
         committed.then(this.#commitSettled, this.#commitSettled);
         return committed;
       },
-      emit: (type, workflowId, data) => this.#emit(type, workflowId, data),
+      event: (type, runId, detail) => this.#log.event(type, runId, this.#clock.now(), detail),
+      ending: (executor, end) => this.#endingWrites(executor.run, end),
+      prepareChild: (parent, type, input, id) => this.#prepareChild(parent, type, input, id),
       finished: (executor) => {
         this.#executors.delete(executor.id);
         this.#suspendedResidents.remove(executor);
         this.#settleWaiters(executor.id, executor.run);
+        this.#afterEnd(executor.run, executor.startedChildren);
       },
       suspended: (executor) => {
         this.#suspendedResidents.add(executor);
@@ -395,7 +581,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
         this.#suspendedResidents.remove(executor);
         for (const waiter of this.#waiters.get(executor.id) ?? []) waiter.reject(error);
         this.#waiters.delete(executor.id);
-        this.#emit('engine:error', executor.id, () => ({ error }));
+        this.#reportError(executor.id, error);
       },
     };
   }
@@ -420,12 +606,18 @@ export class Engine extends EventTarget implements AsyncDisposable {
     this.#wake(runId).then(
       // A run that finished meanwhile (cancelled while evicted, say) has no use for the timer.
       (woken) => (woken === undefined ? this.#timers.cancel(runId, key) : woken.onTimer(key)),
-      (error: unknown) => this.#emit('engine:error', runId, () => ({ error })),
+      (error: unknown) => this.#reportError(runId, error),
     );
   }
 
+  /** The run's executor, rebuilt from storage if it was evicted; undefined when gone or finished. */
+  #executorOf(id: string): Promise<RunExecutor | undefined> {
+    if (this.#closing) return Promise.reject(new EngineClosedError());
+    return this.#wake(id);
+  }
+
   #wakeInBackground(id: string): void {
-    this.#wake(id).catch((error: unknown) => this.#emit('engine:error', id, () => ({ error })));
+    this.#wake(id).catch((error: unknown) => this.#reportError(id, error));
   }
 
   /** Rebuilds the executor of an evicted run from storage; undefined when it has finished meanwhile. */
@@ -439,9 +631,13 @@ export class Engine extends EventTarget implements AsyncDisposable {
       if (run === undefined || isFinished(run.status) || this.#closing) return undefined;
       const definition = this.#definitions.get(run.type);
       if (definition === undefined) return undefined;
-      const [journal, timers] = await Promise.all([this.#storage.getJournal(id), this.#storage.listRunTimers(id)]);
+      const [journal, timers, tails] = await Promise.all([
+        this.#storage.getJournal(id),
+        this.#storage.listRunTimers(id),
+        this.#storage.runTails(id),
+      ]);
       if (this.#closing || this.#executors.has(id)) return this.#executors.get(id);
-      const executor = new RunExecutor(this.#host, definition, run, journal);
+      const executor = new RunExecutor(this.#host, definition, run, journal, undefined, undefined, tails);
       for (const timer of timers) {
         executor.adoptTimer(timer.key);
         if (this.#timers.get(id, timer.key) === undefined) this.#timers.schedule(id, timer.key, timer.fireAt);
@@ -506,16 +702,88 @@ export class Engine extends EventTarget implements AsyncDisposable {
    */
   readonly #listenerCounts = new Map<string, number>();
 
-  /** Dispatches an event if anyone listens for it; `data` is only built then. */
-  #emit(type: EngineEventType, workflowId: string | undefined, data?: () => Record<string, unknown>): void {
-    if (!this.#listenerCounts.get(type)) return;
-    const event = new EngineEvent(type, {
-      workflowId,
-      timestamp: this.#clock.now(),
-      sequence: ++this.#sequence,
-      ...(data === undefined ? {} : { data: data() }),
+  /** Hands a committed batch to live readers and to `addEventListener` listeners. */
+  #publish(published: Published): void {
+    this.#live.publish(published);
+    for (const { event, detail } of published.events) {
+      if (!this.#listenerCounts.get(event.type)) continue;
+      this.dispatchEvent(
+        new EngineEvent(event.type as EngineEventType, {
+          workflowId: event.runId ?? undefined,
+          timestamp: event.at,
+          sequence: event.seq,
+          ...(detail === undefined ? {} : { data: detail }),
+        }),
+      );
+    }
+  }
+
+  /** `engine:error` is not a durable event (storage is what failed): dispatched at once, with the last seq. */
+  #reportError(workflowId: string, error: unknown): void {
+    if (!this.#listenerCounts.get('engine:error')) return;
+    const sequence = this.#log.tail ?? 0;
+    this.dispatchEvent(
+      new EngineEvent('engine:error', { workflowId, timestamp: this.#clock.now(), sequence, data: { error } }),
+    );
+  }
+
+  /** Writes that go with a run's terminal commit: a child's outcome for its parent. */
+  #endingWrites(run: RunRecord, end: RunEnd): Mutation[] {
+    if (run.parentId === null) return [];
+    return [childOutcomeMessage(run, end, this.#codec, this.#clock.now())];
+  }
+
+  /**
+   * After a run's terminal commit: its parent (if waiting) takes the outcome, and children still
+   * running end with it. Cascades are kept so `cancel()` can wait for them.
+   */
+  #afterEnd(run: RunRecord, startedChildren: boolean): void {
+    if (run.parentId !== null) {
+      const parent = this.#executors.get(run.parentId);
+      if (parent !== undefined) parent.inboxChanged(childInboxName(run.id));
+      else if (!this.#closing) this.#wakeInBackground(run.parentId);
+    }
+    if (!startedChildren || this.#closing) return;
+    const cascade = this.#cancelChildren(run.id).finally(() => {
+      if (this.#cascades.get(run.id) === cascade) this.#cascades.delete(run.id);
     });
-    this.dispatchEvent(event);
+    this.#cascades.set(run.id, cascade);
+    cascade.catch((error: unknown) => this.#reportError(run.id, error));
+  }
+
+  readonly #cascades = new Map<string, Promise<void>>();
+
+  async #cancelChildren(parentId: string): Promise<void> {
+    for (;;) {
+      const { runs } = await this.#storage.listRuns({ parentId, statuses: UNFINISHED_STATUSES }, { limit: 100 });
+      if (runs.length === 0 || this.#closing) return;
+      const results = await Promise.allSettled(runs.map((child) => this.cancel(child.id)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !isNotRunning(r.reason));
+      if (failed !== undefined) throw failed.reason;
+    }
+  }
+
+  /** Checks a `ctx.startChild` call; the returned `create` makes the child with the parent's writes. */
+  #prepareChild(parent: RunExecutor, type: string, input: unknown, id: string): { create(extra: Mutation[]): void } {
+    this.#assertOpen();
+    const definition = this.#definitions.get(type);
+    if (definition === undefined) throw new WorkflowTypeNotRegisteredError([type]);
+    checkKey(id, 'child workflow id');
+    const inputBytes = this.#codec.encode(input, `input of child workflow '${type}'`);
+    return {
+      create: (extra) => {
+        this.#create(definition, id, inputBytes, input, { parentId: parent.id, extra }).catch(async (error: unknown) => {
+          // The id is taken (or storage failed): the parent's writes still land, with a failed outcome.
+          const notCreated = childNotCreatedMessage(parent.id, id, error, this.#codec, this.#clock.now());
+          try {
+            await this.#host.commit([...extra, notCreated]);
+            parent.inboxChanged(childInboxName(id));
+          } catch (commitError) {
+            this.#host.fault(parent, commitError);
+          }
+        });
+      },
+    };
   }
 
   #assertOpen(): void {
@@ -527,4 +795,27 @@ function checkKey(value: unknown, what: string): void {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
     throw new InvalidArgumentError(`${what} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
   }
+}
+
+function isNotRunning(error: unknown): boolean {
+  return error instanceof WorkflowNotRunningError || error instanceof WorkflowNotFoundError;
+}
+
+const MAX_READ_LIMIT = 1000;
+
+function readBounds(options: ReadLogOptions | undefined): { after: number; limit: number } {
+  const after = options?.after ?? -1;
+  const limit = options?.limit ?? MAX_READ_LIMIT;
+  if (!Number.isInteger(after) || after < -1) throw new InvalidArgumentError('after must be an integer >= -1');
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_READ_LIMIT) {
+    throw new InvalidArgumentError(`limit must be an integer from 1 to ${MAX_READ_LIMIT}`);
+  }
+  return { after, limit };
+}
+
+/** Where a live reader starts: `after` checked and clamped to the durable tail (a future cursor waits for new entries). */
+function followStart(options: FollowLogOptions | undefined, tail: number | undefined): number {
+  const after = options?.after ?? -1;
+  if (!Number.isInteger(after) || after < -1) throw new InvalidArgumentError('after must be an integer >= -1');
+  return tail === undefined ? after : Math.min(after, tail);
 }

@@ -4,9 +4,10 @@
  */
 import type { Clock } from '../core/clock.ts';
 import type { Codec } from '../core/codec.ts';
+import type { SerializedError } from '../core/errors.ts';
 import type { RandomSource } from '../core/random.ts';
 import type { LeafCommand } from '../define/operation.ts';
-import type { JournalEntry, Mutation, Storage } from '../storage/storage.ts';
+import type { JournalEntry, Mutation, RunStatus, Storage } from '../storage/storage.ts';
 import type { EngineEventType } from './engine-events.ts';
 import type { RunExecutor } from './run-executor.ts';
 import type { TimerService } from './timer-service.ts';
@@ -20,8 +21,15 @@ export interface ExecutorHost {
   /** True once the engine is closing: finish in-flight work, start nothing new. */
   isClosing(): boolean;
   commit(mutations: Mutation[]): Promise<void>;
-  /** `data` is built only when someone listens for `type`. */
-  emit(type: EngineEventType, workflowId: string, data?: () => Record<string, unknown>): void;
+  /** A fleet event to commit with the change it reports; published once that commit resolved. */
+  event(type: EngineEventType, runId: string, detail?: Record<string, unknown>): Extract<Mutation, { op: 'appendEvent' }>;
+  /** Writes that go with the run's terminal commit (a parent's wake-up, say). */
+  ending(executor: RunExecutor, end: RunEnd): Mutation[];
+  /**
+   * Checks a child start (type registered, id, input storable) and returns how to create it; the
+   * `extra` writes (the parent's journal entry) commit with the child's creation.
+   */
+  prepareChild(parent: RunExecutor, type: string, input: unknown, id: string): { create(extra: Mutation[]): void };
   /** The run reached a terminal status (committed). */
   finished(executor: RunExecutor): void;
   /** The run only waits on timers or signals now, with everything committed: it may be evicted. */
@@ -30,6 +38,13 @@ export interface ExecutorHost {
   resumed(executor: RunExecutor): void;
   /** Storage failed under this run; it stays as last committed. */
   fault(executor: RunExecutor, error: unknown): void;
+}
+
+/** How a run ended, as its terminal commit records it. */
+export interface RunEnd {
+  status: RunStatus;
+  result: Uint8Array | null;
+  error: SerializedError | null;
 }
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };

@@ -15,12 +15,22 @@ import {
   FailureCategory,
   NondeterminismError,
   serializeError,
+  StreamClosedError,
   WorkflowCancelledError,
+  WorkflowNotRunningError,
   WorkflowTimedOutError,
 } from '../core/errors.ts';
 import { isCommand, isComposite, type Command, type LeafCommand } from '../define/operation.ts';
 import type { AnyWorkflowDefinition } from '../define/workflow.ts';
-import { RunStatus, type JournalEntry, type Mutation, type RunPatch, type RunRecord } from '../storage/storage.ts';
+import {
+  RunStatus,
+  type AttributeValue,
+  type JournalEntry,
+  type Mutation,
+  type RunPatch,
+  type RunRecord,
+  type UpdateRecord,
+} from '../storage/storage.ts';
 import { runActivity } from './activity-runner.ts';
 import {
   DEADLINE_TIMER,
@@ -38,6 +48,11 @@ import { performComposite, type CompositeHost } from './composite-step.ts';
 import { SignalWaits, type Delivery } from './signal-waits.ts';
 import type { Queueable } from './suspension-queue.ts';
 import { createWorkflowContext, type ContextHost } from './workflow-context.ts';
+import type { EngineEventType } from './engine-events.ts';
+import { RunMessages, type MessagesHost, type UpdateRequest } from './run-messages.ts';
+import { childOutcomeEntry, isChildInbox } from './child-runs.ts';
+import { checkAttribute } from './run-listing.ts';
+import type { StartChildOptions } from '../define/workflow-context.ts';
 
 type ContextServices = ContextHost['services'];
 
@@ -82,17 +97,20 @@ export class RunExecutor implements Queueable {
     journal: JournalEntry[],
     creation?: Mutation[],
     input?: { value: unknown },
+    tails: { watch: number; chunk: number } = { watch: 0, chunk: 0 },
   ) {
     this.#host = host;
     this.definition = definition;
     this.run = run;
+    this.#watchSeq = tails.watch;
+    this.#chunkSeq = tails.chunk;
     for (const entry of journal) this.#journal[entry.seq] = entry;
     const value = input?.value;
     if (input !== undefined && (value === null || (typeof value !== 'object' && typeof value !== 'function'))) {
       this.#freshInput = { known: true, value };
     }
     if (creation !== undefined) {
-      this.#pending = [...creation];
+      this.#pending = [...creation, ...this.#stateChange('workflow:started', run.status, { workflowType: run.type })];
       this.#creation = {
         mutation: creation[0] as Mutation & { op: 'createRun' },
         taken: false,
@@ -216,6 +234,9 @@ export class RunExecutor implements Queueable {
       try {
         // Replay answers from memory: no promise, no tick per journaled step.
         feed = this.#replayLeaf(step.value) ?? (await this.#perform(step.value));
+        this.#parked = false;
+        // Updates applied while the run was blocked on this step come before its result.
+        this.#replayUpdates();
       } catch (error) {
         if (error instanceof Stop) return;
         if (error instanceof NondeterminismError) return this.#fail(error, FailureCategory.nondeterminism);
@@ -237,24 +258,29 @@ export class RunExecutor implements Queueable {
     } catch (error) {
       return this.#fail(error);
     }
-    await this.#finish({ status: RunStatus.completed, result, error: null, failureCategory: null });
-    this.#host.emit('workflow:completed', this.id);
+    await this.#finish({ status: RunStatus.completed, result, error: null, failureCategory: null }, 'workflow:completed');
   }
 
   async #fail(error: unknown, category?: FailureCategory): Promise<void> {
     const failureCategory =
       category ?? (error instanceof ActivityFailedError ? FailureCategory.activity : FailureCategory.workflow);
     const serialized = serializeError(error);
-    await this.#finish({ status: RunStatus.failed, result: null, error: serialized, failureCategory });
-    this.#host.emit('workflow:failed', this.id, () => ({ failureCategory, error: serialized }));
+    await this.#finish({ status: RunStatus.failed, result: null, error: serialized, failureCategory }, 'workflow:failed', {
+      failureCategory,
+      error: serialized,
+    });
   }
 
-  async #finish(patch: Pick<RunRecord, 'status' | 'result' | 'error' | 'failureCategory'>): Promise<void> {
+  async #finish(
+    patch: Pick<RunRecord, 'status' | 'result' | 'error' | 'failureCategory'>,
+    event: EngineEventType,
+    detail?: Record<string, unknown>,
+  ): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     const changes = this.#patchRun({ ...patch, updatedAt: this.#host.clock.now() });
     const mutations = this.#takePending();
-    mutations.push(...changes);
+    mutations.push(...changes, ...this.#stateChange(event, patch.status, detail), ...this.#host.ending(this, patch));
     if ((this.#timerKeySet?.size ?? 0) > 0) mutations.push({ op: 'deleteRunTimers', runId: this.id });
     await this.#commit(mutations);
     this.#releaseAll();
@@ -274,12 +300,17 @@ export class RunExecutor implements Queueable {
     this.#abortRun(reason);
     const changes = this.#patchRun({ ...patch, updatedAt: this.#host.clock.now() });
     const mutations = this.#takePending();
-    mutations.push(...changes, { op: 'deleteRunTimers', runId: this.id });
+    const event = kind === 'cancelled' ? 'workflow:cancelled' : 'workflow:timed-out';
+    mutations.push(
+      ...changes,
+      { op: 'deleteRunTimers', runId: this.id },
+      ...this.#stateChange(event, patch.status),
+      ...this.#host.ending(this, { ...patch, result: null }),
+    );
     this.#releaseAll();
     await this.#commit(mutations);
     Object.assign(this.run, patch);
     this.#host.finished(this);
-    this.#host.emit(kind === 'cancelled' ? 'workflow:cancelled' : 'workflow:timed-out', this.id);
   }
 
   /** Resolves when no activity of this run is in flight. */
@@ -299,6 +330,7 @@ export class RunExecutor implements Queueable {
   }
 
   #releaseAll(): void {
+    this.#messagesCache?.stop(this.run.status);
     for (const step of this.#live.values()) step.abandon();
     this.#live.clear();
     this.#signals.clear();
@@ -370,7 +402,167 @@ export class RunExecutor implements Queueable {
     if (started instanceof Promise) await started;
     const noted = this.#noteSuspended();
     if (noted !== undefined) await noted;
+    this.#park();
     return promise;
+  }
+
+  // ---- updates and queries (see run-messages.ts) ----------------------------------------------
+
+  /** Set while the drive loop waits on a live step: the only time an update may be applied. */
+  #parked = false;
+  #messagesCache: RunMessages | undefined;
+  get #messages(): RunMessages {
+    return (this.#messagesCache ??= new RunMessages(this.#messagesHost()));
+  }
+
+  #messagesHost(): MessagesHost {
+    return {
+      id: this.id,
+      workflowType: this.run.type,
+      codec: this.#host.codec,
+      now: () => this.#host.clock.now(),
+      journalAt: (seq) => this.#journal[seq],
+      takeSeq: () => this.#nextSeq++,
+      peekSeq: () => this.#nextSeq,
+      isParked: () => this.#parked && !this.#stopped,
+      commitUpdate: async (entry, writes) => {
+        if (this.#stopped) throw new WorkflowNotRunningError(this.id, this.run.status);
+        this.#journal[entry.seq] = entry;
+        await this.#commit([...this.#takePending(), ...writes]);
+      },
+      updateEvent: (name, updateId, ok) =>
+        this.#host.event('update:completed', this.id, { update: name, updateId, ok }),
+    };
+  }
+
+  #replayUpdates(): void {
+    if (this.#messagesCache !== undefined || this.#journal[this.#nextSeq]?.kind === 'update') {
+      this.#messages.replayJournaled();
+    }
+  }
+
+  /** The drive loop is about to wait on a live step: journaled updates at this point, then queued ones. */
+  #park(): void {
+    this.#replayUpdates();
+    this.#parked = true;
+    this.#messagesCache?.drain();
+  }
+
+  onUpdate(name: unknown, handler: unknown): void {
+    this.#messages.onUpdate(name, handler);
+  }
+
+  onQuery(name: unknown, handler: unknown): void {
+    this.#messages.onQuery(name, handler);
+  }
+
+  /** Applies an update at the run's next park point; resolves with its record once committed. */
+  submitUpdate(request: UpdateRequest): Promise<UpdateRecord> {
+    if (this.#stopped) return Promise.reject(new WorkflowNotRunningError(this.id, this.run.status));
+    return this.#messages.submitUpdate(request);
+  }
+
+  /** Answers a query at the run's next park point. */
+  query(name: string, args: unknown): Promise<unknown> {
+    if (this.#stopped) return Promise.reject(new WorkflowNotRunningError(this.id, this.run.status));
+    return this.#messages.query(name, args);
+  }
+
+  // ---- search attributes, token stream, children ---------------------------------------------
+
+  /** True while the code runs through journaled steps (their writes were committed before). */
+  get #replaying(): boolean {
+    return this.#nextSeq < this.#journal.length;
+  }
+
+  setAttribute(name: string, value: AttributeValue): void {
+    checkAttribute(name, value, false);
+    if (this.#replaying) return;
+    this.#pending.push({ op: 'setAttributes', runId: this.id, attributes: { [name]: value } });
+  }
+
+  /** `ctx.stream.write`: a journaled step, so a replay does not write the chunk again. */
+  writeStream(chunk: unknown): void {
+    const seq = this.#nextSeq;
+    const recorded = this.#journal[seq];
+    if (recorded !== undefined) {
+      this.#nextSeq++;
+      verifyStep(this.run.type, seq, recorded, 'stream', '');
+      return;
+    }
+    if (this.#stopped) throw new StreamClosedError(this.id);
+    const data = this.#host.codec.encode(chunk, 'stream chunk');
+    this.#nextSeq++;
+    const entry = this.#valueEntry(seq, 'stream', '', { ok: true, value: undefined });
+    this.#journal[seq] = entry;
+    const at = this.#host.clock.now();
+    this.#pending.push(
+      { op: 'appendJournal', entry },
+      { op: 'appendChunk', chunk: { runId: this.id, seq: ++this.#chunkSeq, data, at } },
+    );
+    this.#scheduleFlush();
+  }
+
+  /** `actx.stream.write`: committed on its own (activities run at least once; no journal entry). */
+  writeActivityChunk(chunk: unknown): Promise<void> {
+    if (this.#stopped) return Promise.reject(new StreamClosedError(this.id));
+    let data: Uint8Array;
+    try {
+      data = this.#host.codec.encode(chunk, 'stream chunk');
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    const at = this.#host.clock.now();
+    return this.#commit([{ op: 'appendChunk', chunk: { runId: this.id, seq: ++this.#chunkSeq, data, at } }]);
+  }
+
+  #flushScheduled = false;
+  #activityStream: { write(chunk: unknown): Promise<void> } | undefined;
+
+  /** Commits pending writes soon (once per burst of writes), so stream readers need not wait for the next step. */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      if (this.#stopped || this.#pending.length === 0) return;
+      this.#commit(this.#takePending()).catch((error: unknown) => this.#host.fault(this, error));
+    });
+  }
+
+  /** Whether this run started children (so its end must end theirs). */
+  startedChildren = false;
+
+  /** `ctx.startChild`: a journaled step whose entry commits with the child's creation. */
+  startChild(type: string, input: unknown, options: StartChildOptions | undefined): { id: string } {
+    const seq = this.#nextSeq;
+    const recorded = this.#journal[seq];
+    if (recorded !== undefined) {
+      this.#nextSeq++;
+      verifyStep(this.run.type, seq, recorded, 'child', type);
+      this.startedChildren = true;
+      return this.#host.codec.decode(recorded.value!) as { id: string };
+    }
+    if (this.#stopped) throw STOP;
+    const id = options?.id ?? `${this.id}-${seq}`;
+    const prepared = this.#host.prepareChild(this, type, input, id);
+    this.#nextSeq++;
+    const entry = this.#valueEntry(seq, 'child', type, { ok: true, value: { id } });
+    this.#journal[seq] = entry;
+    this.startedChildren = true;
+    // The parent's entry rides the child's creating commit: both exist, or neither.
+    prepared.create([...this.#takePending(), { op: 'appendJournal', entry }]);
+    return { id };
+  }
+
+  /** A message for `name` may be in the inbox now (a child's outcome): hand it to a waiting step. */
+  inboxChanged(name: string): void {
+    this.#signals.inboxMayHoldMessages = true;
+    const wait = this.#signals.oldest(name);
+    if (wait === undefined || this.#stopped) return;
+    void this.#signals
+      .withLock(() => this.#takeFromInbox(wait.seq, name, wait.deliver))
+      .catch((error: unknown) => this.#host.fault(this, error));
   }
 
   /** The narrow view of this executor that ctx.all / ctx.race work through (built on first use). */
@@ -444,7 +636,8 @@ export class RunExecutor implements Queueable {
     if (this.#pending.length > 0) await this.#commit(this.#takePending());
     if (this.#stopped) throw STOP;
     this.#activitiesInFlight++;
-    this.#host.emit('activity:started', this.id, () => ({ activity: command.name, seq }));
+    // Published with the run's next commit (its result at the latest): no write of its own.
+    this.#pending.push(this.#host.event('activity:started', this.id, { activity: command.name, seq }));
     runActivity({
       name: command.name,
       execute: definition.execute,
@@ -457,6 +650,7 @@ export class RunExecutor implements Queueable {
       workflowType: this.run.type,
       idempotencyKey: `${this.id}:${seq}`,
       clock: this.#host.clock,
+      stream: (this.#activityStream ??= { write: (chunk) => this.writeActivityChunk(chunk) }),
     })
       .then((result) => {
         this.#activitiesInFlight--;
@@ -480,14 +674,14 @@ export class RunExecutor implements Queueable {
         } else {
           outcome = { ok: false, error: result.error };
         }
-        this.#host.emit(outcome.ok ? 'activity:completed' : 'activity:failed', this.id, () => ({
+        const event = this.#host.event(outcome.ok ? 'activity:completed' : 'activity:failed', this.id, {
           activity: command.name,
           seq,
           attempts: result.attempts,
-        }));
+        });
         step.settled = true;
         this.#live.delete(seq);
-        return settle(this.#encodedEntry(seq, 'activity', command.name, outcome), [], false);
+        return settle(this.#encodedEntry(seq, 'activity', command.name, outcome), [event], false);
       })
       .catch((error: unknown) => this.#host.fault(this, error));
     return step;
@@ -552,11 +746,7 @@ export class RunExecutor implements Queueable {
       if (!this.#signals.inboxMayHoldMessages) register();
       else {
         await this.#signals.withLock(async () => {
-          const message = await this.#host.storage.peekSignal(this.id, name);
-          if (step.settled) return;
-          if (message === undefined) return register();
-          const entry = this.#encodedEntry(seq, 'signal', name, { ok: true, value: message.payload });
-          await deliver(entry, [{ op: 'consumeSignal', id: message.id }], true);
+          if (!(await this.#takeFromInbox(seq, name, deliver)) && !step.settled) register();
         });
       }
       // Whoever started the step (single or composite) notes the suspension once all have started.
@@ -565,17 +755,28 @@ export class RunExecutor implements Queueable {
     })();
   }
 
+  /** Hands the oldest inbox message for `name` to the step; false when there is none. Runs under the signal lock. */
+  async #takeFromInbox(seq: number, name: string, deliver: Delivery): Promise<boolean> {
+    const message = await this.#host.storage.peekSignal(this.id, name);
+    if (message === undefined) return false;
+    const entry = isChildInbox(name)
+      ? childOutcomeEntry(this.id, seq, name, message.payload, this.#host.codec, this.#host.clock.now())
+      : this.#encodedEntry(seq, 'signal', name, { ok: true, value: message.payload });
+    await deliver(entry, [{ op: 'consumeSignal', id: message.id }], true);
+    return true;
+  }
+
   /**
    * Delivers a signal: to the oldest waiting step for its name if there is one, else into the
    * durable inbox. Resolves once it is committed either way.
    */
-  deliverSignal(name: string, payload: Uint8Array): Promise<void> {
+  deliverSignal(name: string, payload: Uint8Array, received: Mutation): Promise<void> {
     return this.#signals.withLock(async () => {
       const wait = this.#stopped ? undefined : this.#signals.oldest(name);
       // Handed straight to a waiting step, the signal is committed before its sender hears back.
       const delivered = wait?.deliver(
         this.#encodedEntry(wait.seq, 'signal', name, { ok: true, value: payload }),
-        [],
+        [received],
         true,
       );
       if (delivered !== undefined) return delivered;
@@ -583,6 +784,7 @@ export class RunExecutor implements Queueable {
       await this.#commit([
         ...this.#takePending(),
         { op: 'enqueueSignal', message: { runId: this.id, name, payload, createdAt: this.#host.clock.now() } },
+        received,
       ]);
     });
   }
@@ -655,8 +857,19 @@ export class RunExecutor implements Queueable {
     if (this.run.status === status) return [];
     if (this.run.status === RunStatus.suspended) this.#host.resumed(this);
     this.run.status = status;
-    this.#host.emit(status === RunStatus.suspended ? 'workflow:suspended' : 'workflow:resumed', this.id);
-    return this.#patchRun({ status, updatedAt: this.#host.clock.now() });
+    const event = status === RunStatus.suspended ? 'workflow:suspended' : 'workflow:resumed';
+    return [...this.#patchRun({ status, updatedAt: this.#host.clock.now() }), ...this.#stateChange(event, status)];
+  }
+
+  /** Last watch frame and stream chunk seqs of this run (frames and chunks count from 1 per run). */
+  #watchSeq: number;
+  #chunkSeq: number;
+
+  /** The fleet event and the watch frame of one state change, to commit with it. */
+  #stateChange(type: EngineEventType, status: RunStatus, detail?: Record<string, unknown>): Mutation[] {
+    const event = this.#host.event(type, this.id, detail);
+    const { at, data } = event.event;
+    return [event, { op: 'appendWatch', frame: { runId: this.id, seq: ++this.#watchSeq, type, status, at, data } }];
   }
 
   /**
@@ -687,6 +900,7 @@ export class RunExecutor implements Queueable {
       return false;
     }
     if (this.#composing || this.#signals.busy || this.#live.size === 0) return false;
+    if (this.#messagesCache?.hasQueued === true) return false;
     if (!this.#blockedOnlyOnWaits()) return false;
     if (this.#creation !== undefined && !this.#creation.committed) return false;
     for (const step of this.#live.values()) if (step.settled) return false;

@@ -9,7 +9,15 @@ import { resolveRetryPolicy } from '../core/retry-policy.ts';
 import { isActivityDefinition, type ActivityDefinition } from '../define/activity.ts';
 import { isComposite, Operation, type LeafCommand } from '../define/operation.ts';
 import { signalName, type SignalRef } from '../define/signal.ts';
-import type { RunActivityOptions, WaitForSignalOptions, WorkflowContext } from '../define/workflow-context.ts';
+import type {
+  ChildWorkflowHandle,
+  RunActivityOptions,
+  StartChildOptions,
+  WaitForSignalOptions,
+  WorkflowContext,
+  WorkflowStream,
+} from '../define/workflow-context.ts';
+import { childInboxName } from './child-runs.ts';
 import type { RunExecutor } from './run-executor.ts';
 
 export interface ContextHost {
@@ -18,6 +26,11 @@ export interface ContextHost {
   readonly definition: RunExecutor['definition'];
   readonly signal: AbortSignal;
   recordValue<T>(kind: 'now' | 'random' | 'uuid', produce: () => T): T;
+  setAttribute(name: string, value: string | number | boolean): void;
+  writeStream(chunk: unknown): void;
+  onUpdate(name: unknown, handler: unknown): void;
+  onQuery(name: unknown, handler: unknown): void;
+  startChild(type: string, input: unknown, options: StartChildOptions | undefined): { id: string };
   readonly services: {
     now(): number;
     random(): number;
@@ -88,6 +101,38 @@ class Context {
   uuid(): string {
     const services = this.#host.services;
     return this.#host.recordValue('uuid', () => services.uuid());
+  }
+
+  setAttribute(name: string, value: string | number | boolean): void {
+    this.#host.setAttribute(name, value);
+  }
+
+  onUpdate(name: unknown, handler: unknown): void {
+    this.#host.onUpdate(name, handler);
+  }
+
+  onQuery(name: unknown, handler: unknown): void {
+    this.#host.onQuery(name, handler);
+  }
+
+  /** Created on first use: most runs never stream. */
+  get stream(): WorkflowStream {
+    const host = this.#host;
+    return (this.#stream ??= { write: (chunk: unknown) => host.writeStream(chunk) });
+  }
+
+  #stream: WorkflowStream | undefined;
+
+  startChild(type: unknown, input?: unknown, options?: StartChildOptions): ChildWorkflowHandle<unknown> {
+    if (typeof type !== 'string' || type.length === 0) {
+      throw new InvalidArgumentError('ctx.startChild needs a workflow type name');
+    }
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new InvalidArgumentError('ctx.startChild options must be an object');
+    }
+    const { id } = this.#host.startChild(type, input, options);
+    const wait = new Operation<unknown>({ kind: 'signal', name: childInboxName(id), timeoutMs: undefined });
+    return { id, result: () => wait };
   }
 
   #resolveActivity(ref: unknown): ActivityDefinition<never, unknown> {

@@ -14,11 +14,13 @@ import { ManualClock } from './manual-clock.ts';
 
 export interface TestEngineOptions {
   workflows: readonly AnyWorkflowDefinition[];
-  storage?: Storage;
+  /** A storage, or a factory called once per test engine (default: a new MemoryStorage). */
+  storage?: Storage | (() => Storage);
   clock?: Clock;
   random?: RandomSource;
   maxPayloadBytes?: number;
   maxSuspendedInMemory?: number;
+  eventRetention?: number;
 }
 
 export interface TestEngine extends AsyncDisposable {
@@ -38,7 +40,8 @@ export interface TestEngine extends AsyncDisposable {
  * await t.clock.advance('1h');
  */
 export async function createTestEngine(options: TestEngineOptions): Promise<TestEngine> {
-  const storage = options.storage ?? new MemoryStorage();
+  const storage =
+    typeof options.storage === 'function' ? options.storage() : (options.storage ?? new MemoryStorage());
   const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock();
   const make = (workflows: readonly AnyWorkflowDefinition[]): Promise<Engine> =>
     Engine.create({
@@ -48,6 +51,7 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
       ...(options.random ? { random: options.random } : {}),
       ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
       ...(options.maxSuspendedInMemory !== undefined ? { maxSuspendedInMemory: options.maxSuspendedInMemory } : {}),
+      ...(options.eventRetention !== undefined ? { eventRetention: options.eventRetention } : {}),
       shutdownGracePeriod: 0,
     });
   const harness: TestEngine = {
