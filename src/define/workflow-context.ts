@@ -79,7 +79,8 @@ export interface WorkflowContext<A extends ActivityMap = ActivityMap> {
 
   /**
    * Sets a search attribute of this run (a string, finite number or boolean), for `engine.list`
-   * filters and `engine.aggregate`. Written with the run's next commit; a replay does not write again.
+   * filters and `engine.aggregate`. A journaled step, written with the run's next commit; a replay
+   * does not write it again.
    */
   setAttribute(name: string, value: string | number | boolean): void;
 

@@ -491,7 +491,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
    * (`'attribute:<name>'`), largest group first; at most `MAX_AGGREGATE_GROUPS` groups, the rest
    * reported as `truncated`. Runs without a value for the grouping count in `total` only.
    */
-  aggregate(groupBy: RunGroupBy, filter?: WorkflowFilter): Promise<WorkflowAggregate> {
+  async aggregate(groupBy: RunGroupBy, filter?: WorkflowFilter): Promise<WorkflowAggregate> {
     return this.#storage.aggregateRuns(checkGroupBy(groupBy), toRunQuery(filter), MAX_AGGREGATE_GROUPS);
   }
 

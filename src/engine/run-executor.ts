@@ -470,15 +470,26 @@ export class RunExecutor implements Queueable {
 
   // ---- search attributes, token stream, children ---------------------------------------------
 
-  /** True while the code runs through journaled steps (their writes were committed before). */
-  get #replaying(): boolean {
-    return this.#nextSeq < this.#journal.length;
-  }
-
+  /**
+   * `ctx.setAttribute`: a journaled step (no value), so a replay neither writes it again — which
+   * would undo a later `engine.setAttributes` — nor skips a write the last incarnation never committed.
+   */
   setAttribute(name: string, value: AttributeValue): void {
     checkAttribute(name, value, false);
-    if (this.#replaying) return;
-    this.#pending.push({ op: 'setAttributes', runId: this.id, attributes: { [name]: value } });
+    const seq = this.#nextSeq;
+    const recorded = this.#journal[seq];
+    if (recorded !== undefined) {
+      this.#nextSeq++;
+      verifyStep(this.run.type, seq, recorded, 'attribute', name);
+      return;
+    }
+    this.#nextSeq++;
+    const entry = this.#valueEntry(seq, 'attribute', name, { ok: true, value: undefined });
+    this.#journal[seq] = entry;
+    this.#pending.push(
+      { op: 'appendJournal', entry },
+      { op: 'setAttributes', runId: this.id, attributes: { [name]: value } },
+    );
   }
 
   /** `ctx.stream.write`: a journaled step, so a replay does not write the chunk again. */
@@ -550,8 +561,15 @@ export class RunExecutor implements Queueable {
     const entry = this.#valueEntry(seq, 'child', type, { ok: true, value: { id } });
     this.#journal[seq] = entry;
     this.startedChildren = true;
+    // This run's own pending writes (its creation, say) go first, in their own commit: commits
+    // apply in call order, so the child never exists before its parent does.
+    if (this.#pending.length > 0) {
+      this.#commit(this.#takePending()).catch((error: unknown) => {
+        if (!(error instanceof Stop)) this.#host.fault(this, error);
+      });
+    }
     // The parent's entry rides the child's creating commit: both exist, or neither.
-    prepared.create([...this.#takePending(), { op: 'appendJournal', entry }]);
+    prepared.create([{ op: 'appendJournal', entry }]);
     return { id };
   }
 
