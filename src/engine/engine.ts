@@ -345,8 +345,9 @@ export class Engine extends EventTarget implements AsyncDisposable {
         { op: 'enqueueSignal', message: { runId: id, name, payload: bytes, createdAt: this.#clock.now() } },
         received,
       ]);
+      this.#notifyInbox(id, name);
     }
-    // An evicted run (or one evicted while the signal was queued) takes it from its inbox on replay.
+    // A run evicted while the signal was queued takes it from its inbox on replay.
     if (!this.#executors.has(id)) this.#wakeInBackground(id);
   }
 
@@ -616,6 +617,21 @@ export class Engine extends EventTarget implements AsyncDisposable {
     return this.#wake(id);
   }
 
+  /**
+   * A message for `name` was committed to the run's inbox without going through its executor: the
+   * executor that is resident now (it may have been rebuilt, and its wait may have read the inbox,
+   * while the message was being committed) checks its inbox again; an evicted run is woken.
+   */
+  #notifyInbox(id: string, name: string): void {
+    const executor = this.#executors.get(id);
+    if (executor !== undefined) return executor.inboxChanged(name);
+    if (this.#closing) return;
+    this.#wake(id).then(
+      (woken) => woken?.inboxChanged(name),
+      (error: unknown) => this.#reportError(id, error),
+    );
+  }
+
   #wakeInBackground(id: string): void {
     this.#wake(id).catch((error: unknown) => this.#reportError(id, error));
   }
@@ -738,11 +754,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
    * running end with it. Cascades are kept so `cancel()` can wait for them.
    */
   #afterEnd(run: RunRecord, startedChildren: boolean): void {
-    if (run.parentId !== null) {
-      const parent = this.#executors.get(run.parentId);
-      if (parent !== undefined) parent.inboxChanged(childInboxName(run.id));
-      else if (!this.#closing) this.#wakeInBackground(run.parentId);
-    }
+    if (run.parentId !== null) this.#notifyInbox(run.parentId, childInboxName(run.id));
     if (!startedChildren || this.#closing) return;
     const cascade = this.#cancelChildren(run.id).finally(() => {
       if (this.#cascades.get(run.id) === cascade) this.#cascades.delete(run.id);

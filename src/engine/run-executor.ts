@@ -576,10 +576,13 @@ export class RunExecutor implements Queueable {
   /** A message for `name` may be in the inbox now (a child's outcome): hand it to a waiting step. */
   inboxChanged(name: string): void {
     this.#signals.inboxMayHoldMessages = true;
-    const wait = this.#signals.oldest(name);
-    if (wait === undefined || this.#stopped) return;
+    if (this.#stopped) return;
+    // Under the lock: a wait that is reading the inbox right now registers before this looks.
     void this.#signals
-      .withLock(() => this.#takeFromInbox(wait.seq, name, wait.deliver))
+      .withLock(async () => {
+        const wait = this.#stopped ? undefined : this.#signals.oldest(name);
+        if (wait !== undefined) await this.#takeFromInbox(wait.seq, name, wait.deliver);
+      })
       .catch((error: unknown) => this.#host.fault(this, error));
   }
 

@@ -8,12 +8,20 @@ import { afterAll, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCodec } from '../../src/core/codec.ts';
+import { SQLiteStorage } from '../../src/storage/sqlite/index.ts';
+
+const codec = createCodec();
+const decode = (bytes: Uint8Array): unknown => codec.decode(bytes);
 
 const RUNS = 60;
 const LANES = 4;
 const KILLS = 24;
 const dir = mkdtempSync(join(tmpdir(), 'weft-crash-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  if (process.env.WEFT_CRASH_KEEP) console.log(`kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
+});
 
 const worker = join(import.meta.dir, 'crash-worker.ts');
 let paths = { db: '', ledger: '', acks: '' };
@@ -55,7 +63,7 @@ const expected = Array.from({ length: RUNS }, (_, n) => {
   const a = n + 1;
   const b = a + 1;
   const c = a + 11;
-  return b + c + 3 + 1000 * n;
+  return b + c + 3 + 1000 * n + 100_000 + n * 2;
 });
 
 for (const mode of ['resident', 'evicting'] as const)
@@ -108,12 +116,13 @@ for (const mode of ['resident', 'evicting'] as const)
       try {
         expect(db.query('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' });
         const runs = db.query('SELECT id, status FROM runs ORDER BY id').all() as { id: string; status: string }[];
-        // One run per idempotency key, every one completed.
-        expect(runs).toHaveLength(RUNS);
+        // One run per idempotency key and one child each, every one completed.
+        expect(runs).toHaveLength(RUNS * 2);
         expect(runs.every((r) => r.status === 'completed')).toBe(true);
       } finally {
         db.close();
       }
+      await checkMessagesAndLogs(paths.db);
 
       // Every acknowledged start and signal belongs to a completed run (nothing acknowledged was lost).
       const acks = readFileSync(paths.acks, 'utf8').split('\n').filter(Boolean);
@@ -158,3 +167,41 @@ for (const mode of ['resident', 'evicting'] as const)
     },
     { timeout: 120_000 },
   );
+
+/**
+ * Updates, attributes, child runs, stream chunks, the event log and the watch log: each exactly once
+ * in the stored data, through the storage contract (not the schema).
+ */
+async function checkMessagesAndLogs(dbPath: string): Promise<void> {
+  await using storage = new SQLiteStorage(dbPath);
+  const parents = await storage.listRuns({ types: ['crashy'] }, { limit: RUNS });
+  expect(parents.total).toBe(RUNS);
+  const children = await storage.listRuns({ types: ['kid'] }, { limit: RUNS });
+  expect(children.runs.map((r) => r.parentId).sort()).toEqual(parents.runs.map((r) => r.id).sort());
+  for (let n = 0; n < RUNS; n++) {
+    const id = `run-${n}`;
+    expect(await storage.getAttributes(id)).toEqual({ lane: n % 4 });
+    const update = await storage.findUpdateByIdempotencyKey(id, `bump-${n}`);
+    expect(update?.status).toBe('completed');
+    const chunks = await storage.readChunks(id, 0, 100);
+    expect(chunks.map((c) => c.seq)).toEqual([1, 2, 3]);
+    expect(chunks.map((c) => decode(c.data))).toEqual([`begin-${n}`, `signalled-${n}`, `end-${n}`]);
+    for (const runId of [id, `${id}-2`]) {
+      const frames = await storage.readWatch(runId, 0, 1000);
+      expect(frames.map((f) => f.seq)).toEqual(frames.map((_, i) => i + 1));
+      expect(frames[0]?.type).toBe('workflow:started');
+      expect(frames.at(-1)?.type).toBe('workflow:completed');
+      expect(frames.filter((f) => f.type === 'workflow:completed')).toHaveLength(1);
+    }
+  }
+  // The fleet log: sequence numbers strictly increase, and each run started and completed once.
+  const events = await storage.readEvents(0, 1_000_000);
+  expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
+  expect(new Set(events.map((e) => e.seq)).size).toBe(events.length);
+  for (const type of ['workflow:started', 'workflow:completed', 'update:completed']) {
+    const byRun = new Map<string, number>();
+    for (const e of events) if (e.type === type) byRun.set(e.runId!, (byRun.get(e.runId!) ?? 0) + 1);
+    expect([...byRun.values()].every((count) => count === 1)).toBe(true);
+    expect(byRun.size).toBe(type === 'update:completed' ? RUNS : RUNS * 2);
+  }
+}
