@@ -5,28 +5,63 @@
  * - Half-applied commits. Every mutation records how to undo itself; when one fails, the undo log
  *   runs backwards, so a rejected commit leaves the storage exactly as it was. A commit applies
  *   synchronously (no `await` inside), so concurrent commits can never interleave.
- * - Aliasing. Records and bytes are copied on the way in and on the way out: a caller that mutates
- *   what it passed or received cannot change stored state, just as with a real database. Bytes are
- *   copied with `new Uint8Array(bytes)`, not `.slice()` (a Node `Buffer`'s `slice` is a view) and not
- *   `structuredClone` (which copies a view's whole backing buffer, e.g. an 8 KB pool).
- * - Full scans on hot paths. Runs are indexed by id, idempotency key and status; timers are kept
- *   sorted for `listTimers`; each run's inbox is indexed by signal name.
+ * - Aliasing. Records and bytes are copied on the way in and on the way out (`record-copies.ts`): a
+ *   caller that mutates what it passed or received cannot change stored state, just as with a real
+ *   database.
+ * - Full scans on hot paths. Runs are indexed here by id, idempotency key and status; each other
+ *   kind of row has its own indexed store beside this file: timers kept sorted (`timer-index.ts`),
+ *   inboxes by signal name (`inbox.ts`), attributes by name and value (`attribute-index.ts`),
+ *   updates by id, key and status (`update-store.ts`), the event log, watch frames and stream chunks
+ *   by seq (`seq-log.ts`). Only listing and aggregating pass over runs (`run-query.ts`,
+ *   `run-aggregate.ts`), starting from the narrowest index at hand.
+ *
+ * Runs and journals are kept here; every store's change returns its undo, which `commit` logs.
  */
-import type { SerializedError } from '../../core/errors.ts';
 import { InvalidArgumentError, WorkflowAlreadyExistsError } from '../../core/errors.ts';
 import type {
+  AttributeValue,
+  EventRecord,
   InboxMessage,
   JournalEntry,
+  ListRunsOptions,
   ListTimersOptions,
   Mutation,
+  RunAggregate,
+  RunGroupBy,
+  RunPage,
   RunPatch,
+  RunQuery,
   RunRecord,
   RunStatus,
   Storage,
+  StreamChunk,
   TimerRecord,
+  UpdateRecord,
+  WatchFrame,
 } from '../storage.ts';
 import { StorageConflict, StorageConflictError } from '../storage.ts';
 import { StorageClosedError } from '../storage-closed-error.ts';
+import { AttributeIndex } from './attribute-index.ts';
+import { Inbox } from './inbox.ts';
+import { compareStrings } from './ordering.ts';
+import {
+  copyBytes,
+  copyChunk,
+  copyEntry,
+  copyError,
+  copyEvent,
+  copyMessage,
+  copyRun,
+  copyTimer,
+  copyUpdate,
+  copyWatchFrame,
+} from './record-copies.ts';
+import { aggregate } from './run-aggregate.ts';
+import type { RunSource } from './run-query.ts';
+import { matchRuns, runPage } from './run-query.ts';
+import { RunSeqLogs, SeqLog } from './seq-log.ts';
+import { TimerIndex } from './timer-index.ts';
+import { UpdateStore } from './update-store.ts';
 
 type Undo = () => void;
 
@@ -45,13 +80,18 @@ export class MemoryStorage implements Storage {
   readonly #runIdsByStatus = new Map<RunStatus, Set<string>>();
   /** runId → seq → entry. */
   readonly #journals = new Map<string, Map<number, JournalEntry>>();
-  /** runId → key → timer; `#timerOrder` holds the same objects sorted as `listTimers` returns them. */
-  readonly #timersByRun = new Map<string, Map<string, TimerRecord>>();
-  readonly #timerOrder: TimerRecord[] = [];
-  readonly #inbox = new Map<number, InboxMessage>();
-  /** runId → signal name → message ids, ascending, so the oldest is first. */
-  readonly #inboxQueues = new Map<string, Map<string, number[]>>();
-  #nextInboxId = 1;
+  readonly #timers = new TimerIndex();
+  readonly #inbox = new Inbox();
+  readonly #attributes = new AttributeIndex();
+  readonly #updates = new UpdateStore();
+  readonly #events = new SeqLog<EventRecord>(StorageConflict.eventSeq, 'Fleet event');
+  readonly #watch = new RunSeqLogs<WatchFrame>(StorageConflict.watchSeq, 'watch frame');
+  readonly #chunks = new RunSeqLogs<StreamChunk>(StorageConflict.chunkSeq, 'stream chunk');
+  readonly #runSource: RunSource = {
+    runs: this.#runs,
+    idsByStatus: this.#runIdsByStatus,
+    attributes: this.#attributes,
+  };
 
   async commit(mutations: readonly Mutation[]): Promise<void> {
     this.#assertOpen();
@@ -100,38 +140,80 @@ export class MemoryStorage implements Storage {
 
   async listTimers(options: ListTimersOptions = {}): Promise<TimerRecord[]> {
     this.#assertOpen();
-    const { dueBy, limit } = options;
-    let end = dueBy === undefined ? this.#timerOrder.length : firstIndex(this.#timerOrder, (t) => t.fireAt > dueBy);
-    if (limit !== undefined) end = Math.min(end, Math.max(0, Math.floor(limit)));
-    return this.#timerOrder.slice(0, end).map(copyTimer);
+    return this.#timers.due(options.dueBy, options.limit).map(copyTimer);
   }
 
   async listRunTimers(runId: string): Promise<TimerRecord[]> {
     this.#assertOpen();
-    const timers = [...(this.#timersByRun.get(runId)?.values() ?? [])];
-    timers.sort(compareTimers);
-    return timers.map(copyTimer);
+    return this.#timers.ofRun(runId).map(copyTimer);
   }
 
   async peekSignal(runId: string, name: string): Promise<InboxMessage | undefined> {
     this.#assertOpen();
-    const oldest = this.#inboxQueues.get(runId)?.get(name)?.[0];
-    const message = oldest === undefined ? undefined : this.#inbox.get(oldest);
+    const message = this.#inbox.peek(runId, name);
     return message && copyMessage(message);
   }
 
   async listSignalledRunIds(): Promise<string[]> {
     this.#assertOpen();
-    const ids: string[] = [];
-    for (const [runId, byName] of this.#inboxQueues) {
-      for (const queue of byName.values()) {
-        if (queue.length > 0) {
-          ids.push(runId);
-          break;
-        }
-      }
-    }
-    return ids.sort(compareStrings);
+    return this.#inbox.signalledRunIds();
+  }
+
+  async getAttributes(runId: string): Promise<Record<string, AttributeValue>> {
+    this.#assertOpen();
+    return this.#attributes.of(runId);
+  }
+
+  async listRuns(query: RunQuery, options: ListRunsOptions): Promise<RunPage> {
+    this.#assertOpen();
+    return runPage(matchRuns(this.#runSource, query), options);
+  }
+
+  async aggregateRuns(groupBy: RunGroupBy, query: RunQuery, maxGroups: number): Promise<RunAggregate> {
+    this.#assertOpen();
+    return aggregate(matchRuns(this.#runSource, query), groupBy, this.#attributes, maxGroups);
+  }
+
+  async getUpdate(id: string): Promise<UpdateRecord | undefined> {
+    this.#assertOpen();
+    const update = this.#updates.get(id);
+    return update && copyUpdate(update);
+  }
+
+  async findUpdateByIdempotencyKey(runId: string, key: string): Promise<UpdateRecord | undefined> {
+    this.#assertOpen();
+    const update = this.#updates.findByKey(runId, key);
+    return update && copyUpdate(update);
+  }
+
+  async listPendingUpdates(): Promise<UpdateRecord[]> {
+    this.#assertOpen();
+    return this.#updates.pending().map(copyUpdate);
+  }
+
+  async readEvents(afterSeq: number, limit: number): Promise<EventRecord[]> {
+    this.#assertOpen();
+    return this.#events.after(afterSeq, limit).map(copyEvent);
+  }
+
+  async lastEventSeq(): Promise<number> {
+    this.#assertOpen();
+    return this.#events.last();
+  }
+
+  async readWatch(runId: string, afterSeq: number, limit: number): Promise<WatchFrame[]> {
+    this.#assertOpen();
+    return this.#watch.after(runId, afterSeq, limit).map(copyWatchFrame);
+  }
+
+  async readChunks(runId: string, afterSeq: number, limit: number): Promise<StreamChunk[]> {
+    this.#assertOpen();
+    return this.#chunks.after(runId, afterSeq, limit).map(copyChunk);
+  }
+
+  async runTails(runId: string): Promise<{ watch: number; chunk: number }> {
+    this.#assertOpen();
+    return { watch: this.#watch.last(runId), chunk: this.#chunks.last(runId) };
   }
 
   /** Drops all data. Closing again is a no-op, so `await using` after an explicit `close()` is safe. */
@@ -142,10 +224,13 @@ export class MemoryStorage implements Storage {
     this.#runIdByKey.clear();
     this.#runIdsByStatus.clear();
     this.#journals.clear();
-    this.#timersByRun.clear();
-    this.#timerOrder.length = 0;
+    this.#timers.clear();
     this.#inbox.clear();
-    this.#inboxQueues.clear();
+    this.#attributes.clear();
+    this.#updates.clear();
+    this.#events.clear();
+    this.#watch.clear();
+    this.#chunks.clear();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -206,53 +291,41 @@ export class MemoryStorage implements Storage {
         });
         return;
       }
-      case 'putTimer': {
-        const timer = copyTimer(mutation.timer);
-        const previous = this.#timersByRun.get(timer.runId)?.get(timer.key);
-        if (previous) this.#removeTimer(previous);
-        this.#insertTimer(timer);
-        undoLog.push(() => {
-          this.#removeTimer(timer);
-          if (previous) this.#insertTimer(previous);
-        });
+      case 'putTimer':
+        undoLog.push(this.#timers.put(copyTimer(mutation.timer)));
         return;
-      }
-      case 'deleteTimer': {
-        const previous = this.#timersByRun.get(mutation.runId)?.get(mutation.key);
-        if (!previous) return;
-        this.#removeTimer(previous);
-        undoLog.push(() => this.#insertTimer(previous));
+      case 'deleteTimer':
+        undoLog.push(this.#timers.delete(mutation.runId, mutation.key));
         return;
-      }
-      case 'deleteRunTimers': {
-        const removed = [...(this.#timersByRun.get(mutation.runId)?.values() ?? [])];
-        for (const timer of removed) this.#removeTimer(timer);
-        undoLog.push(() => removed.forEach((timer) => this.#insertTimer(timer)));
+      case 'deleteRunTimers':
+        undoLog.push(this.#timers.removeRun(mutation.runId));
         return;
-      }
       case 'enqueueSignal': {
         const { runId, name, payload, createdAt } = mutation.message;
-        const message: InboxMessage = { id: this.#nextInboxId++, runId, name, payload: copyBytes(payload), createdAt };
-        this.#insertMessage(message);
-        undoLog.push(() => {
-          this.#removeMessage(message);
-          // Undo runs newest-first, so this winds the counter back to where the commit found it.
-          this.#nextInboxId = message.id;
-        });
+        undoLog.push(this.#inbox.enqueue({ runId, name, payload: copyBytes(payload), createdAt }));
         return;
       }
-      case 'consumeSignal': {
-        const message = this.#inbox.get(mutation.id);
-        if (!message) {
-          throw new StorageConflictError(
-            StorageConflict.signalMissing,
-            `Inbox message ${mutation.id} is gone (already consumed?)`,
-          );
-        }
-        this.#removeMessage(message);
-        undoLog.push(() => this.#insertMessage(message));
+      case 'consumeSignal':
+        undoLog.push(this.#inbox.consume(mutation.id));
         return;
-      }
+      case 'setAttributes':
+        undoLog.push(this.#attributes.set(mutation.runId, mutation.attributes));
+        return;
+      case 'putUpdate':
+        undoLog.push(this.#updates.put(copyUpdate(mutation.update)));
+        return;
+      case 'appendEvent':
+        undoLog.push(this.#events.insert(copyEvent(mutation.event)));
+        return;
+      case 'pruneEvents':
+        undoLog.push(this.#events.removeThrough(mutation.throughSeq));
+        return;
+      case 'appendWatch':
+        undoLog.push(this.#watch.insert(copyWatchFrame(mutation.frame)));
+        return;
+      case 'appendChunk':
+        undoLog.push(this.#chunks.insert(copyChunk(mutation.chunk)));
+        return;
       default: {
         // Only reachable from untyped callers; the type system already rules it out.
         const unknown: never = mutation;
@@ -261,24 +334,25 @@ export class MemoryStorage implements Storage {
     }
   }
 
-  /** Cascades by run id even when the run row is missing, so orphaned rows cannot outlive it. */
+  /**
+   * Cascades by run id even when the run row is missing, so orphaned rows cannot outlive it. Fleet
+   * events stay: the event log is the fleet's history, not the run's.
+   */
   #deleteRun(runId: string, undoLog: Undo[]): void {
     const run = this.#runs.get(runId);
     const journal = this.#journals.get(runId);
-    const timers = [...(this.#timersByRun.get(runId)?.values() ?? [])];
-    const messages = [...(this.#inboxQueues.get(runId)?.values() ?? [])].flatMap((ids) =>
-      ids.flatMap((id) => this.#inbox.get(id) ?? []),
-    );
     if (run) this.#removeRun(run);
     this.#journals.delete(runId);
-    for (const timer of timers) this.#removeTimer(timer);
-    for (const message of messages) this.#removeMessage(message);
     undoLog.push(() => {
       if (run) this.#insertRun(run);
       if (journal) this.#journals.set(runId, journal);
-      for (const timer of timers) this.#insertTimer(timer);
-      for (const message of messages) this.#insertMessage(message);
     });
+    undoLog.push(this.#timers.removeRun(runId));
+    undoLog.push(this.#inbox.removeRun(runId));
+    undoLog.push(this.#attributes.removeRun(runId));
+    undoLog.push(this.#updates.removeRun(runId));
+    undoLog.push(this.#watch.removeRun(runId));
+    undoLog.push(this.#chunks.removeRun(runId));
   }
 
   #insertRun(run: RunRecord): void {
@@ -294,98 +368,6 @@ export class MemoryStorage implements Storage {
     if (run.idempotencyKey !== null) this.#runIdByKey.delete(run.idempotencyKey);
     this.#runIdsByStatus.get(run.status)?.delete(run.id);
   }
-
-  #insertTimer(timer: TimerRecord): void {
-    let byKey = this.#timersByRun.get(timer.runId);
-    if (!byKey) this.#timersByRun.set(timer.runId, (byKey = new Map<string, TimerRecord>()));
-    byKey.set(timer.key, timer);
-    this.#timerOrder.splice(
-      firstIndex(this.#timerOrder, (t) => compareTimers(t, timer) > 0),
-      0,
-      timer,
-    );
-  }
-
-  /** `timer` must be the stored object, so its sort position is exact. */
-  #removeTimer(timer: TimerRecord): void {
-    const byKey = this.#timersByRun.get(timer.runId);
-    byKey?.delete(timer.key);
-    if (byKey?.size === 0) this.#timersByRun.delete(timer.runId);
-    const index = firstIndex(this.#timerOrder, (t) => compareTimers(t, timer) >= 0);
-    if (this.#timerOrder[index] === timer) this.#timerOrder.splice(index, 1);
-  }
-
-  #insertMessage(message: InboxMessage): void {
-    this.#inbox.set(message.id, message);
-    let byName = this.#inboxQueues.get(message.runId);
-    if (!byName) this.#inboxQueues.set(message.runId, (byName = new Map<string, number[]>()));
-    let ids = byName.get(message.name);
-    if (!ids) byName.set(message.name, (ids = []));
-    // New messages have the highest id and go last; only an undo puts one back in the middle.
-    ids.splice(
-      firstIndex(ids, (id) => id > message.id),
-      0,
-      message.id,
-    );
-  }
-
-  #removeMessage(message: InboxMessage): void {
-    this.#inbox.delete(message.id);
-    const byName = this.#inboxQueues.get(message.runId);
-    const ids = byName?.get(message.name);
-    if (!byName || !ids) return;
-    const index = firstIndex(ids, (id) => id >= message.id);
-    if (ids[index] === message.id) ids.splice(index, 1);
-    if (ids.length === 0) byName.delete(message.name);
-    if (byName.size === 0) this.#inboxQueues.delete(message.runId);
-  }
-}
-
-/** Binary search: the first index whose item satisfies `predicate`, which must be monotone (false…true). */
-function firstIndex<T>(items: readonly T[], predicate: (item: T) => boolean): number {
-  let low = 0;
-  let high = items.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (predicate(items[mid] as T)) high = mid;
-    else low = mid + 1;
-  }
-  return low;
-}
-
-/** Code-unit order, not `localeCompare`: ordering must not depend on the process locale. */
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function compareTimers(a: TimerRecord, b: TimerRecord): number {
-  return a.fireAt - b.fireAt || compareStrings(a.runId, b.runId) || compareStrings(a.key, b.key);
-}
-
-function copyBytes(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(bytes);
-}
-
-function copyError(error: SerializedError | null): SerializedError | null {
-  return error === null ? null : structuredClone(error);
-}
-
-/** Field by field, so stray properties a caller attached are not stored. */
-function copyRun(run: RunRecord): RunRecord {
-  return {
-    id: run.id,
-    type: run.type,
-    version: run.version,
-    status: run.status,
-    input: copyBytes(run.input),
-    result: run.result === null ? null : copyBytes(run.result),
-    error: copyError(run.error),
-    failureCategory: run.failureCategory,
-    idempotencyKey: run.idempotencyKey,
-    createdAt: run.createdAt,
-    updatedAt: run.updatedAt,
-    deadline: run.deadline,
-  };
 }
 
 /** Only the patchable fields, and an `undefined` value means "leave as is", as an absent key does. */
@@ -397,25 +379,4 @@ function patchRun(run: RunRecord, patch: RunPatch): RunRecord {
   if (patch.failureCategory !== undefined) next.failureCategory = patch.failureCategory;
   if (patch.updatedAt !== undefined) next.updatedAt = patch.updatedAt;
   return next;
-}
-
-function copyEntry(entry: JournalEntry): JournalEntry {
-  return {
-    runId: entry.runId,
-    seq: entry.seq,
-    kind: entry.kind,
-    name: entry.name,
-    ok: entry.ok,
-    value: entry.value === null ? null : copyBytes(entry.value),
-    error: copyError(entry.error),
-    createdAt: entry.createdAt,
-  };
-}
-
-function copyTimer(timer: TimerRecord): TimerRecord {
-  return { runId: timer.runId, key: timer.key, fireAt: timer.fireAt };
-}
-
-function copyMessage(message: InboxMessage): InboxMessage {
-  return { ...message, payload: copyBytes(message.payload) };
 }

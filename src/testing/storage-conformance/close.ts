@@ -26,6 +26,17 @@ export function describeClose({ open }: ConformanceContext): void {
         listRunTimers: () => storage.listRunTimers('r1'),
         peekSignal: () => storage.peekSignal('r1', 'go'),
         listSignalledRunIds: () => storage.listSignalledRunIds(),
+        getAttributes: () => storage.getAttributes('r1'),
+        listRuns: () => storage.listRuns({}, { limit: 10 }),
+        aggregateRuns: () => storage.aggregateRuns('status', {}, 10),
+        getUpdate: () => storage.getUpdate('u1'),
+        findUpdateByIdempotencyKey: () => storage.findUpdateByIdempotencyKey('r1', 'k'),
+        listPendingUpdates: () => storage.listPendingUpdates(),
+        readEvents: () => storage.readEvents(0, 10),
+        lastEventSeq: () => storage.lastEventSeq(),
+        readWatch: () => storage.readWatch('r1', 0, 10),
+        readChunks: () => storage.readChunks('r1', 0, 10),
+        runTails: () => storage.runTails('r1'),
       };
       for (const [method, call] of Object.entries(calls)) {
         const error = await rejectionOf(call());

@@ -1,14 +1,26 @@
 /**
  * Conformance tests for `commit` as a whole: mutations apply in order, a failing commit leaves no
  * trace of any mutation kind before the failure (the case table is typed against `Mutation`, so a
- * new kind does not compile until it is covered), and concurrent commits all land, with exactly one
- * winner when they race for the same run id or inbox message.
+ * new kind does not compile until it is covered, and the snapshot reads through every read method),
+ * and concurrent commits all land, with exactly one winner when they race for the same run id,
+ * inbox message or sequence number.
  */
 import { describe, expect, test } from 'bun:test';
 import type { Mutation, Storage } from '../../storage/storage.ts';
-import { RunStatus } from '../../storage/storage.ts';
+import { RunStatus, UpdateStatus } from '../../storage/storage.ts';
 import type { ConformanceContext } from './helpers.ts';
-import { makeEntry, makeRun, plain, rejectionOf, seedRun, signal } from './helpers.ts';
+import {
+  makeChunk,
+  makeEntry,
+  makeEvent,
+  makeFrame,
+  makeRun,
+  makeUpdate,
+  plain,
+  rejectionOf,
+  seedRun,
+  signal,
+} from './helpers.ts';
 
 /** Registers the `commit` conformance tests; `open` gives each test a fresh storage. */
 export function describeCommit({ open }: ConformanceContext): void {
@@ -51,11 +63,34 @@ export function describeCommit({ open }: ConformanceContext): void {
         deleteRunTimers: () => ({ op: 'deleteRunTimers', runId: 'a' }),
         enqueueSignal: () => signal('a', 'new', 7),
         consumeSignal: (id) => ({ op: 'consumeSignal', id }),
+        setAttributes: () => ({
+          op: 'setAttributes',
+          runId: 'a',
+          attributes: { tier: 'silver', n: null, extra: true },
+        }),
+        putUpdate: () => ({
+          op: 'putUpdate',
+          update: makeUpdate('a-u1', 'a', {
+            idempotencyKey: 'other',
+            status: UpdateStatus.completed,
+            result: new Uint8Array([1]),
+            completedAt: 5,
+          }),
+        }),
+        appendEvent: () => ({ op: 'appendEvent', event: makeEvent(3, { runId: 'a' }) }),
+        pruneEvents: () => ({ op: 'pruneEvents', throughSeq: 1 }),
+        appendWatch: () => ({ op: 'appendWatch', frame: makeFrame('a', 2) }),
+        appendChunk: () => ({ op: 'appendChunk', chunk: makeChunk('a', 2, 9) }),
       };
       for (const [op, mutation] of Object.entries(cases)) {
         test(`a failed commit leaves no trace of its ${op}`, async () => {
           const storage = await open();
-          await storage.commit([...seedRun('a'), ...seedRun('b')]);
+          await storage.commit([
+            ...seedRun('a'),
+            ...seedRun('b'),
+            { op: 'appendEvent', event: makeEvent(1, { runId: 'a' }) },
+            { op: 'appendEvent', event: makeEvent(2) },
+          ]);
           const messageId = (await storage.peekSignal('a', 'go'))?.id ?? -1;
           const before = await snapshot(storage);
           const failing: Mutation = { op: 'updateRun', id: 'missing', patch: { updatedAt: 1 } };
@@ -97,6 +132,22 @@ export function describeCommit({ open }: ConformanceContext): void {
       expect((await storage.getRun('r1'))?.type).toBe(`t${winners[0]}`);
     });
 
+    test('of concurrent appends of the same event, frame or chunk seq exactly one succeeds', async () => {
+      const storage = await open();
+      const race = async (mutation: (i: number) => Mutation): Promise<number> => {
+        const outcomes = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => storage.commit([mutation(i)])));
+        return outcomes.filter((o) => o.status === 'fulfilled').length;
+      };
+      expect(await race((i) => ({ op: 'appendEvent', event: makeEvent(1, { type: `t${i}` }) }))).toBe(1);
+      expect(await race((i) => ({ op: 'appendWatch', frame: makeFrame('r1', 1, { type: `t${i}` }) }))).toBe(1);
+      expect(await race((i) => ({ op: 'appendChunk', chunk: makeChunk('r1', 1, i) }))).toBe(1);
+      expect(await race((i) => ({ op: 'putUpdate', update: makeUpdate(`u${i}`, 'r1', { idempotencyKey: 'k' }) }))).toBe(
+        1,
+      );
+      expect(await storage.readEvents(0, 10)).toHaveLength(1);
+      expect(await storage.runTails('r1')).toEqual({ watch: 1, chunk: 1 });
+    });
+
     test('of concurrent consumes of the same message exactly one succeeds', async () => {
       const storage = await open();
       await storage.commit([signal('r1', 'go', 1)]);
@@ -115,7 +166,22 @@ export function describeCommit({ open }: ConformanceContext): void {
 /** Everything observable about the runs `seedRun('a')`/`seedRun('b')` and the rollback cases above touch. */
 async function snapshot(storage: Storage): Promise<unknown> {
   const runIds = ['a', 'b', 'c'];
+  const updateKeys = ['upd-key', 'other'];
   return plain({
+    attributes: await Promise.all(runIds.map((id) => storage.getAttributes(id))),
+    listing: await storage.listRuns({}, { limit: 100 }),
+    byAttribute: await storage.listRuns({ attributes: { tier: 'gold' } }, { limit: 100 }),
+    aggregate: await storage.aggregateRuns('attribute:tier', {}, 10),
+    updates: await Promise.all(runIds.map((id) => storage.getUpdate(`${id}-u1`))),
+    updatesByKey: await Promise.all(
+      runIds.flatMap((id) => updateKeys.map((key) => storage.findUpdateByIdempotencyKey(id, key))),
+    ),
+    pendingUpdates: await storage.listPendingUpdates(),
+    events: await storage.readEvents(0, 100),
+    lastEventSeq: await storage.lastEventSeq(),
+    watch: await Promise.all(runIds.map((id) => storage.readWatch(id, 0, 100))),
+    chunks: await Promise.all(runIds.map((id) => storage.readChunks(id, 0, 100))),
+    tails: await Promise.all(runIds.map((id) => storage.runTails(id))),
     runs: await Promise.all(runIds.map((id) => storage.getRun(id))),
     byKey: await Promise.all(runIds.map((id) => storage.findRunByIdempotencyKey(`key-${id}`))),
     byStatus: await storage.listRunsByStatus(Object.values(RunStatus)),

@@ -1,14 +1,15 @@
 /**
  * Conformance tests for run records: a run reads back with every field intact (bytes, nulls, nested
- * error details), ids and idempotency keys are unique and a conflict rolls back the whole commit,
- * `updateRun` changes only what it patches, deleting a run takes its journal, timers and inbox with
- * it, and `listRunsByStatus` orders oldest first, then by id.
+ * error details, parent), ids and idempotency keys are unique and a conflict rolls back the whole
+ * commit, `updateRun` changes only what it patches, deleting a run takes its journal, timers, inbox,
+ * attributes, updates, watch frames and stream chunks with it but leaves fleet events, and
+ * `listRunsByStatus` orders oldest first, then by id.
  */
 import { describe, expect, test } from 'bun:test';
 import { WorkflowAlreadyExistsError } from '../../core/errors.ts';
 import { RunStatus, StorageConflictError } from '../../storage/storage.ts';
 import type { ConformanceContext } from './helpers.ts';
-import { makeEntry, makeRun, plain, rejectionOf, seedRun } from './helpers.ts';
+import { makeEntry, makeEvent, makeFrame, makeRun, makeUpdate, plain, rejectionOf, seedRun } from './helpers.ts';
 
 /** Registers the `runs` conformance tests; `open` gives each test a fresh storage. */
 export function describeRuns({ open }: ConformanceContext): void {
@@ -33,6 +34,7 @@ export function describeRuns({ open }: ConformanceContext): void {
         createdAt: 1_000,
         updatedAt: 2_000,
         deadline: 60_000,
+        parentId: 'parent-1',
       });
       await storage.commit([{ op: 'createRun', run }]);
       const stored = await storage.getRun('r1');
@@ -191,16 +193,59 @@ export function describeRuns({ open }: ConformanceContext): void {
       expect(await storage.peekSignal('b', 'go')).toBeDefined();
     });
 
-    test('a deleted run id can be created again with a clean journal', async () => {
+    test('deleting a run removes its attributes, updates, watch frames and chunks but keeps fleet events', async () => {
+      const storage = await open();
+      await storage.commit([
+        ...seedRun('a'),
+        ...seedRun('b'),
+        { op: 'appendEvent', event: makeEvent(1, { runId: 'a' }) },
+        { op: 'appendEvent', event: makeEvent(2, { runId: 'b' }) },
+      ]);
+      await storage.commit([{ op: 'deleteRun', id: 'a' }]);
+      expect(await storage.getAttributes('a')).toEqual({});
+      expect(await storage.getUpdate('a-u1')).toBeUndefined();
+      expect(await storage.findUpdateByIdempotencyKey('a', 'upd-key')).toBeUndefined();
+      expect(await storage.readWatch('a', 0, 10)).toEqual([]);
+      expect(await storage.readChunks('a', 0, 10)).toEqual([]);
+      expect(await storage.runTails('a')).toEqual({ watch: 0, chunk: 0 });
+      expect((await storage.listPendingUpdates()).map((u) => u.id)).toEqual(['b-u1']);
+      expect((await storage.readEvents(0, 10)).map((e) => e.runId)).toEqual(['a', 'b']);
+      expect(await storage.lastEventSeq()).toBe(2);
+      expect(await storage.getAttributes('b')).toEqual({ tier: 'gold', n: 1 });
+      expect((await storage.findUpdateByIdempotencyKey('b', 'upd-key'))?.id).toBe('b-u1');
+      expect(await storage.runTails('b')).toEqual({ watch: 1, chunk: 1 });
+      const gold = await storage.listRuns({ attributes: { tier: 'gold' } }, { limit: 10 });
+      expect(gold.runs.map((r) => r.id)).toEqual(['b']);
+    });
+
+    test('deleting a run that was never created removes the rows kept under its id', async () => {
+      const storage = await open();
+      const seeded = seedRun('a').filter((mutation) => mutation.op !== 'createRun');
+      await storage.commit(seeded);
+      await storage.commit([{ op: 'deleteRun', id: 'a' }]);
+      expect(await storage.getJournal('a')).toEqual([]);
+      expect(await storage.listRunTimers('a')).toEqual([]);
+      expect(await storage.peekSignal('a', 'go')).toBeUndefined();
+      expect(await storage.getAttributes('a')).toEqual({});
+      expect(await storage.getUpdate('a-u1')).toBeUndefined();
+      expect(await storage.runTails('a')).toEqual({ watch: 0, chunk: 0 });
+    });
+
+    test('a deleted run id can be created again with a clean journal, attributes, updates and logs', async () => {
       const storage = await open();
       await storage.commit(seedRun('a'));
       await storage.commit([{ op: 'deleteRun', id: 'a' }]);
       await storage.commit([
         { op: 'createRun', run: makeRun({ id: 'a' }) },
         { op: 'appendJournal', entry: makeEntry('a', 1) },
+        { op: 'putUpdate', update: makeUpdate('a-u2', 'a', { idempotencyKey: 'upd-key' }) },
+        { op: 'appendWatch', frame: makeFrame('a', 1) },
       ]);
       expect((await storage.getJournal('a')).map((e) => e.seq)).toEqual([1]);
       expect(await storage.listRunTimers('a')).toEqual([]);
+      expect(await storage.getAttributes('a')).toEqual({});
+      expect((await storage.findUpdateByIdempotencyKey('a', 'upd-key'))?.id).toBe('a-u2');
+      expect(await storage.runTails('a')).toEqual({ watch: 1, chunk: 0 });
     });
 
     test('deleting a missing run is not an error', async () => {
