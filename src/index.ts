@@ -33,6 +33,7 @@ export type {
   FollowLogOptions,
   ReadLogOptions,
   StreamChunkRecord,
+  StreamPage,
   WatchRecord,
 } from './engine/live-logs.ts';
 export { EngineEvent, EngineEventType } from './engine/engine-events.ts';

@@ -5,12 +5,37 @@
  * parent's wake-up loses nothing (recovery resumes runs with inbox messages), and the outcome is
  * journaled in the parent once taken.
  *
- * Trap it avoids: a user signal posing as a child's outcome. Names under `weft:` are reserved;
- * `engine.signal` refuses them.
+ * The engine's side lives here too: creating a child with its parent's journal entry, and ending a
+ * parent's unfinished children when it ends (children do not outlive their parent).
+ *
+ * Traps it avoids:
+ * - A user signal posing as a child's outcome. Names under `weft:` are reserved; `engine.signal`
+ *   refuses them.
+ * - A parent that waits forever for a child that could not be created (its id was taken): the
+ *   parent's writes still commit, with a failed outcome in its inbox.
  */
+import type { Clock } from '../core/clock.ts';
 import type { Codec } from '../core/codec.ts';
-import { ChildWorkflowFailedError, serializeError, type SerializedError } from '../core/errors.ts';
-import { RunStatus, type JournalEntry, type Mutation, type RunRecord } from '../storage/storage.ts';
+import {
+  ChildWorkflowFailedError,
+  serializeError,
+  WorkflowNotFoundError,
+  WorkflowNotRunningError,
+  WorkflowTypeNotRegisteredError,
+  type SerializedError,
+} from '../core/errors.ts';
+import type { AnyWorkflowDefinition } from '../define/workflow.ts';
+import {
+  RunStatus,
+  UNFINISHED_STATUSES,
+  type JournalEntry,
+  type Mutation,
+  type RunRecord,
+  type Storage,
+} from '../storage/storage.ts';
+import { checkKey } from './engine-options.ts';
+import type { RunEnd } from './executor-host.ts';
+import type { RunExecutor } from './run-executor.ts';
 
 /** Signal names with this prefix are the engine's own. */
 export const RESERVED_SIGNAL_PREFIX = 'weft:';
@@ -36,7 +61,10 @@ export function childOutcomeMessage(
   const outcome: ChildOutcome =
     end.status === RunStatus.completed
       ? { ok: true, result: end.result }
-      : { ok: false, error: serializeError(new ChildWorkflowFailedError(child.id, end.status, end.error ?? unknown())) };
+      : {
+          ok: false,
+          error: serializeError(new ChildWorkflowFailedError(child.id, end.status, end.error ?? unknown())),
+        };
   return {
     op: 'enqueueSignal',
     message: {
@@ -49,14 +77,25 @@ export function childOutcomeMessage(
 }
 
 /** The message for a child that could not be created (its id was taken). */
-export function childNotCreatedMessage(parentId: string, childId: string, error: unknown, codec: Codec, now: number): Mutation {
+export function childNotCreatedMessage(
+  parentId: string,
+  childId: string,
+  error: unknown,
+  codec: Codec,
+  now: number,
+): Mutation {
   const outcome: ChildOutcome = {
     ok: false,
     error: serializeError(new ChildWorkflowFailedError(childId, 'not created', serializeError(error))),
   };
   return {
     op: 'enqueueSignal',
-    message: { runId: parentId, name: childInboxName(childId), payload: codec.encode(outcome, 'child outcome'), createdAt: now },
+    message: {
+      runId: parentId,
+      name: childInboxName(childId),
+      payload: codec.encode(outcome, 'child outcome'),
+      createdAt: now,
+    },
   };
 }
 
@@ -84,4 +123,102 @@ export function childOutcomeEntry(
 
 function unknown(): SerializedError {
   return { name: 'Error', message: 'unknown failure' };
+}
+
+/** How the engine creates a run; children pass `parentId` and the parent's writes as `extra`. */
+export interface CreateRunOptions {
+  idempotencyKey?: string;
+  timeoutMs?: number | undefined;
+  parentId?: string;
+  /** Written in the run's creating commit. */
+  extra?: Mutation[];
+}
+
+/** What child-run bookkeeping needs from the engine. */
+export interface ChildRunsHost {
+  storage: Storage;
+  codec: Codec;
+  clock: Clock;
+  definition(type: string): AnyWorkflowDefinition | undefined;
+  create(
+    definition: AnyWorkflowDefinition,
+    id: string,
+    input: Uint8Array,
+    inputValue: unknown,
+    options: CreateRunOptions,
+  ): Promise<string>;
+  commit(mutations: Mutation[]): Promise<void>;
+  cancel(id: string): Promise<void>;
+  /** A message for `name` was committed to the run's inbox outside its executor. */
+  notifyInbox(id: string, name: string): void;
+  fault(executor: RunExecutor, error: unknown): void;
+  reportError(id: string, error: unknown): void;
+  isClosing(): boolean;
+}
+
+export class ChildRuns {
+  readonly #host: ChildRunsHost;
+  /** Parents whose children are being cancelled, so `cancel()` can wait for them. */
+  readonly #cascades = new Map<string, Promise<void>>();
+
+  constructor(host: ChildRunsHost) {
+    this.#host = host;
+  }
+
+  /** Writes that go with a run's terminal commit: a child's outcome for its parent. */
+  endingWrites(run: RunRecord, end: RunEnd): Mutation[] {
+    if (run.parentId === null) return [];
+    return [childOutcomeMessage(run, end, this.#host.codec, this.#host.clock.now())];
+  }
+
+  /** After a run's terminal commit: its parent takes the outcome, and its unfinished children end. */
+  afterEnd(run: RunRecord, startedChildren: boolean): void {
+    if (run.parentId !== null) this.#host.notifyInbox(run.parentId, childInboxName(run.id));
+    if (!startedChildren || this.#host.isClosing()) return;
+    const cascade = this.#cancelChildren(run.id).finally(() => {
+      if (this.#cascades.get(run.id) === cascade) this.#cascades.delete(run.id);
+    });
+    this.#cascades.set(run.id, cascade);
+    cascade.catch((error: unknown) => this.#host.reportError(run.id, error));
+  }
+
+  cascadeOf(parentId: string): Promise<void> | undefined {
+    return this.#cascades.get(parentId);
+  }
+
+  /** Checks a `ctx.startChild` call; the returned `create` makes the child with the parent's writes. */
+  prepare(parent: RunExecutor, type: string, input: unknown, id: string): { create(extra: Mutation[]): void } {
+    const host = this.#host;
+    const definition = host.definition(type);
+    if (definition === undefined) throw new WorkflowTypeNotRegisteredError([type]);
+    checkKey(id, 'child workflow id');
+    const inputBytes = host.codec.encode(input, `input of child workflow '${type}'`);
+    return {
+      create: (extra) => {
+        host.create(definition, id, inputBytes, input, { parentId: parent.id, extra }).catch(async (error: unknown) => {
+          const notCreated = childNotCreatedMessage(parent.id, id, error, host.codec, host.clock.now());
+          try {
+            await host.commit([...extra, notCreated]);
+            parent.inboxChanged(childInboxName(id));
+          } catch (commitError) {
+            host.fault(parent, commitError);
+          }
+        });
+      },
+    };
+  }
+
+  async #cancelChildren(parentId: string): Promise<void> {
+    for (;;) {
+      const { runs } = await this.#host.storage.listRuns({ parentId, statuses: UNFINISHED_STATUSES }, { limit: 100 });
+      if (runs.length === 0 || this.#host.isClosing()) return;
+      const results = await Promise.allSettled(runs.map((child) => this.#host.cancel(child.id)));
+      const failed = results.find(
+        (r): r is PromiseRejectedResult =>
+          r.status === 'rejected' &&
+          !(r.reason instanceof WorkflowNotRunningError || r.reason instanceof WorkflowNotFoundError),
+      );
+      if (failed !== undefined) throw failed.reason;
+    }
+  }
 }

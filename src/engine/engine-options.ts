@@ -3,6 +3,7 @@
  * class file holds behaviour only.
  */
 import type { Clock } from '../core/clock.ts';
+import { InvalidArgumentError } from '../core/errors.ts';
 import type { Duration } from '../core/duration.ts';
 import type { FailureCategory, SerializedError } from '../core/errors.ts';
 import type { RandomSource } from '../core/random.ts';
@@ -11,6 +12,13 @@ import type { RunStatus, Storage } from '../storage/storage.ts';
 
 /** Longest accepted workflow id or idempotency key, in characters. */
 export const MAX_ID_LENGTH = 256;
+/** Throws `invalid_argument` unless `value` is a non-empty string of at most `MAX_ID_LENGTH` characters. */
+export function checkKey(value: unknown, what: string): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
+    throw new InvalidArgumentError(`${what} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  }
+}
+
 /** Fleet events kept by default, and the least an engine may be configured to keep. */
 export const DEFAULT_EVENT_RETENTION = 10_000;
 export const MIN_EVENT_RETENTION = 1_000;

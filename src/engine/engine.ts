@@ -36,28 +36,24 @@ import {
   type Storage,
 } from '../storage/storage.ts';
 import { EngineEvent, type EngineEventType } from './engine-events.ts';
-import { EventLog, toEventRecord, type EngineEventRecord, type Published } from './event-log.ts';
+import { EventLog, type EngineEventRecord, type Published } from './event-log.ts';
 import {
   LiveLogs,
   type FollowLogOptions,
   type ReadLogOptions,
   type StreamChunkRecord,
+  type StreamPage,
   type WatchRecord,
 } from './live-logs.ts';
 import { UpdateBroker, type UpdateOptions, type UpdateOutcome, type UpdateState } from './update-broker.ts';
-import {
-  childInboxName,
-  childNotCreatedMessage,
-  childOutcomeMessage,
-  RESERVED_SIGNAL_PREFIX,
-} from './child-runs.ts';
-import { DEADLINE_TIMER, type ExecutorHost, type RunEnd } from './executor-host.ts';
+import { ChildRuns, RESERVED_SIGNAL_PREFIX, type CreateRunOptions } from './child-runs.ts';
+import { DEADLINE_TIMER, type ExecutorHost } from './executor-host.ts';
 import { RunExecutor } from './run-executor.ts';
 import { SuspensionQueue } from './suspension-queue.ts';
 import { TimerService } from './timer-service.ts';
 import {
+  checkKey,
   DEFAULT_EVENT_RETENTION,
-  MAX_ID_LENGTH,
   MIN_EVENT_RETENTION,
   type EngineCreateOptions,
   type EngineOptions,
@@ -107,6 +103,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
   readonly #host: ExecutorHost;
   readonly #log: EventLog;
   readonly #updates: UpdateBroker;
+  readonly #children: ChildRuns;
   readonly #live: LiveLogs;
   readonly #maxSuspended: number;
   /** Resident suspended runs, longest-suspended first: the eviction order. */
@@ -140,6 +137,19 @@ export class Engine extends EventTarget implements AsyncDisposable {
       publish: (published) => this.#publish(published),
     });
     this.#timers = new TimerService(this.#clock, (runId, key) => this.#onTimer(runId, key));
+    this.#children = new ChildRuns({
+      storage: this.#storage,
+      codec: this.#codec,
+      clock: this.#clock,
+      definition: (type) => this.#definitions.get(type),
+      create: (definition, id, input, inputValue, options) => this.#create(definition, id, input, inputValue, options),
+      commit: (mutations) => this.#host.commit(mutations),
+      cancel: (id) => this.cancel(id),
+      notifyInbox: (id, name) => this.#notifyInbox(id, name),
+      fault: (executor, error) => this.#host.fault(executor, error),
+      reportError: (id, error) => this.#reportError(id, error),
+      isClosing: () => this.#closing,
+    });
     this.#updates = new UpdateBroker({
       storage: this.#storage,
       codec: this.#codec,
@@ -209,7 +219,15 @@ export class Engine extends EventTarget implements AsyncDisposable {
         suspendedResumed++;
       }
       const [journal, tails] = await Promise.all([this.#storage.getJournal(run.id), this.#storage.runTails(run.id)]);
-      const executor = new RunExecutor(this.#host, this.#definitions.get(run.type)!, run, journal, undefined, undefined, tails);
+      const executor = new RunExecutor(
+        this.#host,
+        this.#definitions.get(run.type)!,
+        run,
+        journal,
+        undefined,
+        undefined,
+        tails,
+      );
       this.#executors.set(run.id, executor);
       resumed.push(executor);
     }
@@ -275,7 +293,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
     id: string,
     input: Uint8Array,
     inputValue: unknown,
-    options: { idempotencyKey?: string; timeoutMs?: number | undefined; parentId?: string; extra?: Mutation[] },
+    options: CreateRunOptions,
   ): Promise<string> {
     const timeoutMs = options.timeoutMs;
     if (this.#executors.has(id)) return Promise.reject(new WorkflowAlreadyExistsError(id));
@@ -360,7 +378,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
     const executor = this.#executors.get(id);
     if (executor !== undefined) {
       await executor.terminate('cancelled');
-      return this.#cascades.get(id);
+      return this.#children.cascadeOf(id);
     }
     const run = await this.#requireUnfinished(id);
     const error = new WorkflowCancelledError(id);
@@ -371,18 +389,25 @@ export class Engine extends EventTarget implements AsyncDisposable {
     const now = this.#clock.now();
     const event = this.#host.event('workflow:cancelled', id);
     const { watch } = await this.#storage.runTails(id);
-    const frame = { runId: id, seq: watch + 1, type: 'workflow:cancelled', status: RunStatus.cancelled, at: now, data: null };
+    const frame = {
+      runId: id,
+      seq: watch + 1,
+      type: 'workflow:cancelled',
+      status: RunStatus.cancelled,
+      at: now,
+      data: null,
+    };
     await this.#host.commit([
       { op: 'updateRun', id, patch: { ...patch, updatedAt: now } },
       { op: 'deleteRunTimers', runId: id },
       event,
       { op: 'appendWatch', frame },
-      ...this.#endingWrites(run, { status: RunStatus.cancelled, result: null, error: patch.error }),
+      ...this.#children.endingWrites(run, { status: RunStatus.cancelled, result: null, error: patch.error }),
     ]);
     this.#settleWaiters(id);
     // Not in memory, so whether it started children is not known here: ask storage.
-    this.#afterEnd(run, true);
-    await this.#cascades.get(id);
+    this.#children.afterEnd(run, true);
+    await this.#children.cascadeOf(id);
   }
 
   /** Removes a run and everything stored about it, cancelling it first if it is unfinished. */
@@ -427,11 +452,9 @@ export class Engine extends EventTarget implements AsyncDisposable {
     return (await executor.query(name, copy)) as R;
   }
 
-  /** Fleet events with `seq > after` (default: the oldest retained), oldest first. */
-  async readEvents(options?: ReadLogOptions): Promise<EngineEventRecord[]> {
-    const { after, limit } = readBounds(options);
-    const events = await this.#storage.readEvents(after, limit);
-    return events.map((event) => toEventRecord(event, this.#codec));
+  /** Fleet events with `seq > after` (default: the oldest retained), oldest first, at most `limit` (≤ 1000). */
+  readEvents(options?: ReadLogOptions): Promise<EngineEventRecord[]> {
+    return this.#live.readEvents(options);
   }
 
   /**
@@ -439,40 +462,27 @@ export class Engine extends EventTarget implements AsyncDisposable {
    * `signal` aborts. A cursor past the tail is clamped to it.
    */
   subscribeEvents(options?: FollowLogOptions): AsyncIterable<EngineEventRecord> {
-    const tail = this.#log.tail;
-    const after = followStart(options, tail);
-    return this.#live.followEvents(after, options?.signal);
+    return this.#live.subscribeEvents(options, this.#log.tail);
   }
 
   /** The run's state changes with `seq > after`. */
-  async readWatch(id: string, options?: ReadLogOptions): Promise<WatchRecord[]> {
-    const { after, limit } = readBounds(options);
-    const frames = await this.#storage.readWatch(id, after, limit);
-    return frames.map((frame) => this.#live.toWatchRecord(frame));
+  readWatch(id: string, options?: ReadLogOptions): Promise<WatchRecord[]> {
+    return this.#live.readWatch(id, options);
   }
 
   /** The run's state changes with `seq > after`, stored then live; ends after the run's terminal change. */
-  async watch(id: string, options?: FollowLogOptions): Promise<AsyncIterable<WatchRecord>> {
-    if ((await this.#storage.getRun(id)) === undefined) throw new WorkflowNotFoundError(id);
-    const { watch } = await this.#storage.runTails(id);
-    return this.#live.followWatch(id, followStart(options, watch), options?.signal);
+  watch(id: string, options?: FollowLogOptions): Promise<AsyncIterable<WatchRecord>> {
+    return this.#live.watch(id, options);
   }
 
   /** The run's stream chunks with `seq > after`; `closed` once the run ended and nothing follows. */
-  async readStream(id: string, options?: ReadLogOptions): Promise<{ chunks: StreamChunkRecord[]; closed: boolean }> {
-    const { after, limit } = readBounds(options);
-    const run = await this.#storage.getRun(id);
-    if (run === undefined) throw new WorkflowNotFoundError(id);
-    const chunks = await this.#storage.readChunks(id, after, limit);
-    const closed = isFinished(run.status) && chunks.length < limit;
-    return { chunks: chunks.map((chunk) => this.#live.toChunkRecord(chunk)), closed };
+  readStream(id: string, options?: ReadLogOptions): Promise<StreamPage> {
+    return this.#live.readStream(id, options);
   }
 
   /** The run's stream chunks with `seq > after`, stored then live; ends when the run has ended. */
-  async stream(id: string, options?: FollowLogOptions): Promise<AsyncIterable<StreamChunkRecord>> {
-    if ((await this.#storage.getRun(id)) === undefined) throw new WorkflowNotFoundError(id);
-    const { chunk } = await this.#storage.runTails(id);
-    return this.#live.followStream(id, followStart(options, chunk), options?.signal);
+  stream(id: string, options?: FollowLogOptions): Promise<AsyncIterable<StreamChunkRecord>> {
+    return this.#live.stream(id, options);
   }
 
   /**
@@ -562,13 +572,16 @@ export class Engine extends EventTarget implements AsyncDisposable {
         return committed;
       },
       event: (type, runId, detail) => this.#log.event(type, runId, this.#clock.now(), detail),
-      ending: (executor, end) => this.#endingWrites(executor.run, end),
-      prepareChild: (parent, type, input, id) => this.#prepareChild(parent, type, input, id),
+      ending: (executor, end) => this.#children.endingWrites(executor.run, end),
+      prepareChild: (parent, type, input, id) => {
+        this.#assertOpen();
+        return this.#children.prepare(parent, type, input, id);
+      },
       finished: (executor) => {
         this.#executors.delete(executor.id);
         this.#suspendedResidents.remove(executor);
         this.#settleWaiters(executor.id, executor.run);
-        this.#afterEnd(executor.run, executor.startedChildren);
+        this.#children.afterEnd(executor.run, executor.startedChildren);
       },
       suspended: (executor) => {
         this.#suspendedResidents.add(executor);
@@ -743,91 +756,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
     );
   }
 
-  /** Writes that go with a run's terminal commit: a child's outcome for its parent. */
-  #endingWrites(run: RunRecord, end: RunEnd): Mutation[] {
-    if (run.parentId === null) return [];
-    return [childOutcomeMessage(run, end, this.#codec, this.#clock.now())];
-  }
-
-  /**
-   * After a run's terminal commit: its parent (if waiting) takes the outcome, and children still
-   * running end with it. Cascades are kept so `cancel()` can wait for them.
-   */
-  #afterEnd(run: RunRecord, startedChildren: boolean): void {
-    if (run.parentId !== null) this.#notifyInbox(run.parentId, childInboxName(run.id));
-    if (!startedChildren || this.#closing) return;
-    const cascade = this.#cancelChildren(run.id).finally(() => {
-      if (this.#cascades.get(run.id) === cascade) this.#cascades.delete(run.id);
-    });
-    this.#cascades.set(run.id, cascade);
-    cascade.catch((error: unknown) => this.#reportError(run.id, error));
-  }
-
-  readonly #cascades = new Map<string, Promise<void>>();
-
-  async #cancelChildren(parentId: string): Promise<void> {
-    for (;;) {
-      const { runs } = await this.#storage.listRuns({ parentId, statuses: UNFINISHED_STATUSES }, { limit: 100 });
-      if (runs.length === 0 || this.#closing) return;
-      const results = await Promise.allSettled(runs.map((child) => this.cancel(child.id)));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !isNotRunning(r.reason));
-      if (failed !== undefined) throw failed.reason;
-    }
-  }
-
-  /** Checks a `ctx.startChild` call; the returned `create` makes the child with the parent's writes. */
-  #prepareChild(parent: RunExecutor, type: string, input: unknown, id: string): { create(extra: Mutation[]): void } {
-    this.#assertOpen();
-    const definition = this.#definitions.get(type);
-    if (definition === undefined) throw new WorkflowTypeNotRegisteredError([type]);
-    checkKey(id, 'child workflow id');
-    const inputBytes = this.#codec.encode(input, `input of child workflow '${type}'`);
-    return {
-      create: (extra) => {
-        this.#create(definition, id, inputBytes, input, { parentId: parent.id, extra }).catch(async (error: unknown) => {
-          // The id is taken (or storage failed): the parent's writes still land, with a failed outcome.
-          const notCreated = childNotCreatedMessage(parent.id, id, error, this.#codec, this.#clock.now());
-          try {
-            await this.#host.commit([...extra, notCreated]);
-            parent.inboxChanged(childInboxName(id));
-          } catch (commitError) {
-            this.#host.fault(parent, commitError);
-          }
-        });
-      },
-    };
-  }
-
   #assertOpen(): void {
     if (this.#closing) throw new EngineClosedError();
   }
-}
-
-function checkKey(value: unknown, what: string): void {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
-    throw new InvalidArgumentError(`${what} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
-  }
-}
-
-function isNotRunning(error: unknown): boolean {
-  return error instanceof WorkflowNotRunningError || error instanceof WorkflowNotFoundError;
-}
-
-const MAX_READ_LIMIT = 1000;
-
-function readBounds(options: ReadLogOptions | undefined): { after: number; limit: number } {
-  const after = options?.after ?? -1;
-  const limit = options?.limit ?? MAX_READ_LIMIT;
-  if (!Number.isInteger(after) || after < -1) throw new InvalidArgumentError('after must be an integer >= -1');
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_READ_LIMIT) {
-    throw new InvalidArgumentError(`limit must be an integer from 1 to ${MAX_READ_LIMIT}`);
-  }
-  return { after, limit };
-}
-
-/** Where a live reader starts: `after` checked and clamped to the durable tail (a future cursor waits for new entries). */
-function followStart(options: FollowLogOptions | undefined, tail: number | undefined): number {
-  const after = options?.after ?? -1;
-  if (!Number.isInteger(after) || after < -1) throw new InvalidArgumentError('after must be an integer >= -1');
-  return tail === undefined ? after : Math.min(after, tail);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { EngineEvent, signal, workflow, type EngineEventRecord } from '../index.ts';
+import type { EngineEvent, EngineEventRecord} from '../index.ts';
+import { signal, workflow } from '../index.ts';
 import { MemoryStorage } from '../storage/memory/index.ts';
 import { SQLiteStorage } from '../storage/sqlite/index.ts';
 import { useTestEngines } from '../testing/index.ts';

@@ -7,6 +7,7 @@
  * listens and are dropped with the last one, so a million runs cost nothing here.
  */
 import type { Codec } from '../core/codec.ts';
+import { InvalidArgumentError, WorkflowNotFoundError } from '../core/errors.ts';
 import { isFinished, type RunStatus, type Storage, type StreamChunk, type WatchFrame } from '../storage/storage.ts';
 import { toEventRecord, type EngineEventRecord, type Published } from './event-log.ts';
 import { tailLog } from './log-tail.ts';
@@ -36,6 +37,12 @@ export interface ReadLogOptions {
   after?: number;
   /** Default and maximum 1000. */
   limit?: number;
+}
+
+/** A page of a run's token stream; `closed` once the run ended and no chunk follows. */
+export interface StreamPage {
+  chunks: StreamChunkRecord[];
+  closed: boolean;
 }
 
 export interface FollowLogOptions {
@@ -84,7 +91,47 @@ export class LiveLogs {
     }
   }
 
-  followEvents(after: number, signal?: AbortSignal): AsyncIterable<EngineEventRecord> {
+  async readEvents(options: ReadLogOptions | undefined): Promise<EngineEventRecord[]> {
+    const { after, limit } = readBounds(options);
+    const events = await this.#storage.readEvents(after, limit);
+    return events.map((event) => toEventRecord(event, this.#codec));
+  }
+
+  /** `tail`: the last stamped fleet seq, to clamp a future cursor to. */
+  subscribeEvents(options: FollowLogOptions | undefined, tail: number | undefined): AsyncIterable<EngineEventRecord> {
+    return this.#followEvents(followStart(options, tail), options?.signal);
+  }
+
+  async readWatch(runId: string, options: ReadLogOptions | undefined): Promise<WatchRecord[]> {
+    const { after, limit } = readBounds(options);
+    const frames = await this.#storage.readWatch(runId, after, limit);
+    return frames.map((frame) => this.#toWatchRecord(frame));
+  }
+
+  async watch(runId: string, options: FollowLogOptions | undefined): Promise<AsyncIterable<WatchRecord>> {
+    const start = checkedAfter(options);
+    if ((await this.#storage.getRun(runId)) === undefined) throw new WorkflowNotFoundError(runId);
+    const { watch } = await this.#storage.runTails(runId);
+    return this.#followWatch(runId, Math.min(start, watch), options?.signal);
+  }
+
+  async readStream(runId: string, options: ReadLogOptions | undefined): Promise<StreamPage> {
+    const { after, limit } = readBounds(options);
+    const run = await this.#storage.getRun(runId);
+    if (run === undefined) throw new WorkflowNotFoundError(runId);
+    const chunks = await this.#storage.readChunks(runId, after, limit);
+    const closed = isFinished(run.status) && chunks.length < limit;
+    return { chunks: chunks.map((chunk) => this.#toChunkRecord(chunk)), closed };
+  }
+
+  async stream(runId: string, options: FollowLogOptions | undefined): Promise<AsyncIterable<StreamChunkRecord>> {
+    const start = checkedAfter(options);
+    if ((await this.#storage.getRun(runId)) === undefined) throw new WorkflowNotFoundError(runId);
+    const { chunk } = await this.#storage.runTails(runId);
+    return this.#followStream(runId, Math.min(start, chunk), options?.signal);
+  }
+
+  #followEvents(after: number, signal?: AbortSignal): AsyncIterable<EngineEventRecord> {
     return tailLog<EngineEventRecord>(
       {
         read: async (from, limit) =>
@@ -96,7 +143,7 @@ export class LiveLogs {
     );
   }
 
-  followWatch(runId: string, after: number, signal?: AbortSignal): AsyncIterable<WatchRecord> {
+  #followWatch(runId: string, after: number, signal?: AbortSignal): AsyncIterable<WatchRecord> {
     const frames = tailLog<WatchFrame>(
       {
         read: (from, limit) => this.#storage.readWatch(runId, from, limit),
@@ -106,10 +153,10 @@ export class LiveLogs {
       after,
       signal,
     );
-    return mapIterable(frames, (frame) => this.toWatchRecord(frame));
+    return mapIterable(frames, (frame) => this.#toWatchRecord(frame));
   }
 
-  followStream(runId: string, after: number, signal?: AbortSignal): AsyncIterable<StreamChunkRecord> {
+  #followStream(runId: string, after: number, signal?: AbortSignal): AsyncIterable<StreamChunkRecord> {
     const chunks = tailLog<StreamChunk>(
       {
         read: (from, limit) => this.#storage.readChunks(runId, from, limit),
@@ -119,10 +166,10 @@ export class LiveLogs {
       after,
       signal,
     );
-    return mapIterable(chunks, (chunk) => this.toChunkRecord(chunk));
+    return mapIterable(chunks, (chunk) => this.#toChunkRecord(chunk));
   }
 
-  toWatchRecord(frame: WatchFrame): WatchRecord {
+  #toWatchRecord(frame: WatchFrame): WatchRecord {
     return {
       seq: frame.seq,
       type: frame.type,
@@ -132,7 +179,7 @@ export class LiveLogs {
     };
   }
 
-  toChunkRecord(chunk: StreamChunk): StreamChunkRecord {
+  #toChunkRecord(chunk: StreamChunk): StreamChunkRecord {
     return { seq: chunk.seq, data: this.#codec.decode(chunk.data), timestamp: chunk.at };
   }
 
@@ -159,4 +206,29 @@ function attachTo<T>(map: Map<string, Set<Listener<T>>>, key: string, listener: 
 
 async function* mapIterable<T, U>(source: AsyncIterable<T>, map: (value: T) => U): AsyncGenerator<U, void, undefined> {
   for await (const value of source) yield map(value);
+}
+
+const MAX_READ_LIMIT = 1000;
+
+function readBounds(options: ReadLogOptions | undefined): { after: number; limit: number } {
+  const after = checkedAfter(options);
+  const limit = options?.limit ?? MAX_READ_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_READ_LIMIT) {
+    throw new InvalidArgumentError(`limit must be an integer from 1 to ${MAX_READ_LIMIT}`, { details: { limit } });
+  }
+  return { after, limit };
+}
+
+function checkedAfter(options: { after?: number } | undefined): number {
+  const after = options?.after ?? -1;
+  if (!Number.isInteger(after) || after < -1) {
+    throw new InvalidArgumentError('after must be an integer >= -1', { details: { after } });
+  }
+  return after;
+}
+
+/** Where a live reader starts: `after` checked and clamped to the tail (a future cursor waits for new entries). */
+function followStart(options: FollowLogOptions | undefined, tail: number | undefined): number {
+  const after = checkedAfter(options);
+  return tail === undefined ? after : Math.min(after, tail);
 }
