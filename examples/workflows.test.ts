@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'bun:test';
 import { createTestEngine, type TestEngine } from '../src/testing/index.ts';
-import { approval, fanOut, order, reminder } from './workflows.ts';
+import { approval, fanOut, order, reminder, resolved, ticket } from './workflows.ts';
 
 let t: TestEngine | undefined;
 afterEach(async () => {
@@ -35,4 +35,18 @@ test('the example reminder and fan-out complete', async () => {
   await t.clock.advance('1m');
   expect(await r.result()).toMatchObject({ message: 'stand up' });
   expect(await f.result()).toBe(14);
+});
+
+test('the example ticket is found by customer, escalated by update, streams progress and starts a follow-up', async () => {
+  t = await createTestEngine({ workflows: [ticket, reminder] });
+  const handle = await t.engine.start(ticket, { customer: 'c-7', subject: 'login fails' }, { id: 'ticket-1' });
+  expect((await t.engine.list({ attributes: { customer: 'c-7' } })).items.map((r) => r.id)).toEqual(['ticket-1']);
+  expect(await t.engine.update('ticket-1', 'escalate', 'vip')).toMatchObject({ result: { priority: 'high' } });
+  expect(await t.engine.query('ticket-1', 'priority')).toBe('high');
+  await t.engine.signal('ticket-1', resolved, { note: 'password reset' });
+  await t.clock.advance('1s');
+  expect(await handle.result()).toEqual({ priority: 'high', resolved: true, followUp: 'follow up on ticket-1' });
+  const { chunks, closed } = await t.engine.readStream('ticket-1');
+  expect(chunks.map((c) => c.data)).toEqual(['received: login fails', 'resolved: password reset']);
+  expect(closed).toBe(true);
 });

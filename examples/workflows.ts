@@ -51,3 +51,32 @@ export const fanOut = workflow({ name: 'fan-out', version: '1' })
     const squares = yield* ctx.all(input.numbers.map((n) => ctx.run('square', n)));
     return squares.reduce((sum, n) => sum + n, 0);
   });
+
+/** Sent when a support ticket is resolved. */
+export const resolved = signal<{ note: string }>('resolved');
+
+/**
+ * A support ticket: a search attribute to find it by customer, an update to escalate it, a query
+ * for its priority, a token stream of progress, and a child run (a reminder) once it closes.
+ */
+export const ticket = workflow({ name: 'ticket', version: '1' }).execute(async function* (
+  ctx,
+  input: { customer: string; subject: string },
+) {
+  let priority: 'normal' | 'high' = 'normal';
+  ctx.setAttribute('customer', input.customer);
+  ctx.onUpdate('escalate', (reason: string) => {
+    priority = 'high';
+    return { priority, reason };
+  });
+  ctx.onQuery('priority', () => priority);
+  ctx.stream.write(`received: ${input.subject}`);
+  const resolution = yield* ctx.waitForSignal(resolved, { timeout: '3d' });
+  ctx.stream.write(resolution === undefined ? 'closed without resolution' : `resolved: ${resolution.note}`);
+  const followUp = ctx.startChild<{ message: string }>('reminder', {
+    message: `follow up on ${ctx.workflowId}`,
+    after: 1_000,
+  });
+  const { message } = yield* followUp.result();
+  return { priority, resolved: resolution !== undefined, followUp: message };
+});

@@ -29,12 +29,14 @@ test('weft run --demo completes the example workflows on SQLite and closes clean
     stdout: 'pipe',
     stderr: 'pipe',
   });
-  const output = await readUntil(child.stdout, (text) => (text.match(/"demo":/g) ?? []).length === 3);
+  const results = ['"result":30', '"status":"shipped"', 'stretch your legs', '"followUp"'];
+  const output = await readUntil(child.stdout, (text) => results.every((r) => text.includes(r)));
   child.kill('SIGTERM');
   expect(await child.exited).toBe(0);
-  expect(output).toContain('"result":30');
-  expect(output).toContain('"status":"shipped"');
-  expect(output).toContain('stretch your legs');
+  for (const result of results) expect(output).toContain(result);
+  // The ticket: escalated by an update, queried, and its token stream printed as it arrived.
+  expect(output).toContain('"priority":"high"');
+  expect(output).toContain('"stream":"resolved: password reset"');
   expect(existsSync(db)).toBe(true);
   expect(existsSync(`${db}-wal`)).toBe(false);
 }, 30_000);
