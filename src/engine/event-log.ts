@@ -47,7 +47,7 @@ export class EventLog {
   /** The last stamped seq; undefined until the stored tail is read. */
   #tail: number | undefined;
   #prunedThrough = 0;
-  /** Commits issued before the tail was known, chained in call order. */
+  /** The read of the stored tail, while it runs. */
   #loading: Promise<void> | undefined;
   readonly #inFlight: InFlight[] = [];
 
@@ -64,13 +64,19 @@ export class EventLog {
     return this.#tail;
   }
 
-  /** Reads the stored tail once; later calls share the first read. */
+  /** Reads the stored tail once; later calls share the first read (a failed read is tried again). */
   load(): Promise<void> {
     if (this.#tail !== undefined) return Promise.resolve();
-    this.#loading ??= this.#storage.lastEventSeq().then((seq) => {
-      this.#tail ??= seq;
-      this.#prunedThrough = Math.max(0, seq - this.#retention);
-    });
+    this.#loading ??= this.#storage.lastEventSeq().then(
+      (seq) => {
+        this.#tail ??= seq;
+        this.#prunedThrough = Math.max(0, seq - this.#retention);
+      },
+      (error: unknown) => {
+        this.#loading = undefined;
+        throw error;
+      },
+    );
     return this.#loading;
   }
 
@@ -84,17 +90,32 @@ export class EventLog {
 
   /** Commits `mutations` through storage, stamping and later publishing the log entries among them. */
   commit(mutations: Mutation[]): Promise<void> {
-    if (this.#tail === undefined) {
-      // Keeps call order: every commit issued while loading waits on the same chain.
-      const chained = this.load().then(() => this.#commitNow(mutations));
-      this.#loading = chained.then(
-        () => undefined,
-        () => undefined,
+    if (this.#tail !== undefined && this.#waiting === 0) return this.#commitNow(mutations);
+    // Until the tail is known, commits queue up in call order (and later ones queue behind them).
+    this.#waiting++;
+    // The chain moves on once a commit is handed to storage, not when storage resolves it.
+    const handedOver = this.#queue
+      .then(() => this.load())
+      .then(
+        () => {
+          this.#waiting--;
+          return { committed: this.#commitNow(mutations) };
+        },
+        (error: unknown) => {
+          this.#waiting--;
+          throw error;
+        },
       );
-      return chained;
-    }
-    return this.#commitNow(mutations);
+    this.#queue = handedOver.then(
+      () => undefined,
+      () => undefined,
+    );
+    return handedOver.then((step) => step.committed);
   }
+
+  /** Commits waiting for the tail, and the chain that keeps them in order. */
+  #waiting = 0;
+  #queue: Promise<void> = Promise.resolve();
 
   #commitNow(mutations: Mutation[]): Promise<void> {
     const published = this.#stamp(mutations);
