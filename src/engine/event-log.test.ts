@@ -80,6 +80,22 @@ for (const [name, create] of [
       expect(after[0]!.seq).toBe(before.at(-1)!.seq + 1);
     });
 
+    test('an engine used before recoverAll() stamps its first commits after the stored tail, in call order', async () => {
+      const t = await harness(twoStep);
+      await t.engine.start(twoStep, 1, { id: 'e-8' });
+      await t.engine.close();
+      const before = (await t.storage.readEvents(-1, 1000)).at(-1)!.seq;
+      const { Engine } = await import('./engine.ts');
+      const engine = new Engine({ storage: t.storage, clock: t.clock });
+      engine.register(twoStep);
+      await Promise.all([1, 2, 3].map((n) => engine.start(twoStep, n, { id: `late-${n}` })));
+      const events = await t.storage.readEvents(before, 1000);
+      const started = events.filter((e) => e.type === 'workflow:started');
+      expect(started.map((e) => e.runId)).toEqual(['late-1', 'late-2', 'late-3']);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => before + 1 + i));
+      await engine.close();
+    });
+
     test('a subscription replays from its cursor, then continues live with no gap and no duplicate', async () => {
       const t = await harness(twoStep);
       await t.engine.start(twoStep, 1, { id: 'e-5' });
