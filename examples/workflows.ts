@@ -63,7 +63,7 @@ export const ticket = workflow({ name: 'ticket', version: '1' }).execute(async f
   ctx,
   input: { customer: string; subject: string },
 ) {
-  let priority: 'normal' | 'high' = 'normal';
+  let priority = 'normal' as 'normal' | 'high'; // widened: the update handler changes it
   ctx.setAttribute('customer', input.customer);
   ctx.onUpdate('escalate', (reason: string) => {
     priority = 'high';

@@ -8,20 +8,29 @@
  *   caller does with its objects after `commit()` returns cannot reach the database.
  * - Driver errors for contract conflicts. SQLite constraint failures become exactly the errors the
  *   contract documents (`WorkflowAlreadyExistsError`, `StorageConflictError` with its conflict), and
- *   "no row changed" becomes `run_missing` / `signal_missing`.
+ *   "no row changed" becomes `run_missing` / `signal_missing` / `event_seq` / `watch_seq` / `chunk_seq`.
+ * - A bad value found half-way through a group. Attribute values are checked here, at the call, so
+ *   an unstorable one rejects its own commit before it joins a group.
  */
 import { InvalidArgumentError, WorkflowAlreadyExistsError } from '../../core/errors.ts';
-import type { Mutation } from '../storage.ts';
+import type { AttributeValue, Mutation } from '../storage.ts';
 import { StorageConflict, StorageConflictError } from '../storage.ts';
+import { encodeAttributeForWrite } from './attribute-value.ts';
 import { sqliteCodeOf } from './sqlite-errors.ts';
 import { stringifyError } from './sqlite-rows.ts';
 import type {
+  AttributeKeyParams,
+  AttributeParams,
+  ChunkParams,
+  EventParams,
   InboxParams,
   JournalParams,
   RunParams,
   SQLiteStatements,
   TimerParams,
+  UpdateParams,
   UpdateRunParams,
+  WatchParams,
 } from './sqlite-statements.ts';
 
 export type BoundMutation =
@@ -33,7 +42,13 @@ export type BoundMutation =
   | { op: 'deleteTimer'; runId: string; key: string }
   | { op: 'deleteRunTimers'; runId: string }
   | { op: 'enqueueSignal'; params: InboxParams }
-  | { op: 'consumeSignal'; id: number };
+  | { op: 'consumeSignal'; id: number }
+  | { op: 'setAttributes'; set: AttributeParams[]; remove: AttributeKeyParams[] }
+  | { op: 'putUpdate'; params: UpdateParams }
+  | { op: 'appendEvent'; params: EventParams }
+  | { op: 'pruneEvents'; throughSeq: number }
+  | { op: 'appendWatch'; params: WatchParams }
+  | { op: 'appendChunk'; params: ChunkParams };
 
 /** Captures one mutation's values now; throws `InvalidArgumentError` for an unknown `op`. */
 export function bindMutation(mutation: Mutation): BoundMutation {
@@ -55,6 +70,8 @@ export function bindMutation(mutation: Mutation): BoundMutation {
           createdAt: run.createdAt,
           updatedAt: run.updatedAt,
           deadline: run.deadline,
+          // `?? null`: a caller built before parent runs existed leaves the field out altogether.
+          parentId: run.parentId ?? null,
         },
       };
     }
@@ -110,6 +127,42 @@ export function bindMutation(mutation: Mutation): BoundMutation {
     }
     case 'consumeSignal':
       return { op: 'consumeSignal', id: mutation.id };
+    case 'setAttributes':
+      return bindAttributes(mutation.runId, mutation.attributes);
+    case 'putUpdate': {
+      const { update } = mutation;
+      return {
+        op: 'putUpdate',
+        params: {
+          id: update.id,
+          runId: update.runId,
+          name: update.name,
+          idempotencyKey: update.idempotencyKey,
+          status: update.status,
+          result: update.result === null ? null : copyBytes(update.result),
+          error: stringifyError(update.error),
+          createdAt: update.createdAt,
+          completedAt: update.completedAt,
+        },
+      };
+    }
+    case 'appendEvent': {
+      const { seq, type, runId, at, data } = mutation.event;
+      return { op: 'appendEvent', params: { seq, type, runId, at, data: data === null ? null : copyBytes(data) } };
+    }
+    case 'pruneEvents':
+      return { op: 'pruneEvents', throughSeq: mutation.throughSeq };
+    case 'appendWatch': {
+      const { runId, seq, type, status, at, data } = mutation.frame;
+      return {
+        op: 'appendWatch',
+        params: { runId, seq, type, status, at, data: data === null ? null : copyBytes(data) },
+      };
+    }
+    case 'appendChunk': {
+      const { runId, seq, data, at } = mutation.chunk;
+      return { op: 'appendChunk', params: { runId, seq, at, data: copyBytes(data) } };
+    }
     default: {
       // Only reachable from untyped callers; the type system already rules it out.
       const unknown: never = mutation;
@@ -140,6 +193,11 @@ export function applyBoundMutation(statements: SQLiteStatements, mutation: Bound
       statements.deleteRunJournal.run({ runId });
       statements.deleteRunTimers.run({ runId });
       statements.deleteRunInbox.run({ runId });
+      statements.deleteRunAttributes.run({ runId });
+      statements.deleteRunUpdates.run({ runId });
+      statements.deleteRunWatch.run({ runId });
+      statements.deleteRunChunks.run({ runId });
+      // Fleet events stay: the log is the fleet's history, not the run's.
       return;
     }
     case 'appendJournal':
@@ -174,7 +232,72 @@ export function applyBoundMutation(statements: SQLiteStatements, mutation: Bound
         );
       }
       return;
+    case 'setAttributes':
+      for (const params of mutation.set) statements.putAttribute.run(params);
+      for (const params of mutation.remove) statements.deleteAttribute.run(params);
+      return;
+    case 'putUpdate':
+      try {
+        statements.putUpdate.run(mutation.params);
+      } catch (error) {
+        throw putUpdateConflict(statements, mutation.params, error);
+      }
+      return;
+    case 'appendEvent':
+      if (statements.insertEvent.run(mutation.params).changes === 0) {
+        throw new StorageConflictError(StorageConflict.eventSeq, `Event seq ${mutation.params.seq} is taken`);
+      }
+      return;
+    case 'pruneEvents':
+      statements.pruneEvents.run({ throughSeq: mutation.throughSeq });
+      return;
+    case 'appendWatch':
+      if (statements.insertWatch.run(mutation.params).changes === 0) {
+        const { runId, seq } = mutation.params;
+        throw new StorageConflictError(
+          StorageConflict.watchSeq,
+          `Run '${runId}' already has a watch frame at seq ${seq}`,
+        );
+      }
+      return;
+    case 'appendChunk':
+      if (statements.insertChunk.run(mutation.params).changes === 0) {
+        const { runId, seq } = mutation.params;
+        throw new StorageConflictError(
+          StorageConflict.chunkSeq,
+          `Run '${runId}' already has a stream chunk at seq ${seq}`,
+        );
+      }
+      return;
   }
+}
+
+/** Splits the record into upserts and deletions; `undefined` leaves an attribute as it is, like a patch field. */
+function bindAttributes(
+  runId: string,
+  attributes: Readonly<Record<string, AttributeValue | null | undefined>>,
+): BoundMutation {
+  const set: AttributeParams[] = [];
+  const remove: AttributeKeyParams[] = [];
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === undefined) continue;
+    if (value === null) remove.push({ runId, key });
+    else set.push({ runId, key, ...encodeAttributeForWrite(runId, key, value) });
+  }
+  return { op: 'setAttributes', set, remove };
+}
+
+/** The only unique index a put can break besides the id it upserts on is (run_id, idempotency_key). */
+function putUpdateConflict(statements: SQLiteStatements, update: UpdateParams, error: unknown): unknown {
+  if (!isConstraint(error) || update.idempotencyKey === null) return error;
+  const holder = statements.selectUpdateByKey.get({ runId: update.runId, key: update.idempotencyKey });
+  if (holder && holder.id !== update.id) {
+    return new StorageConflictError(
+      StorageConflict.updateKey,
+      `Idempotency key '${update.idempotencyKey}' of run '${update.runId}' is already used by update '${holder.id}'`,
+    );
+  }
+  return error;
 }
 
 /** A taken id wins over a taken key, as in every adapter; a non-constraint error passes through. */

@@ -84,6 +84,100 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE TABLE meta (key TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
     ],
   },
+  {
+    version: 2,
+    description: 'parent runs and listing indexes; attributes, updates, fleet events, watch frames, stream chunks',
+    statements: [
+      // Rebuilt rather than altered, to put the payloads last: a listing reads every column before
+      // them, and a column stored after a BLOB that spills to overflow pages costs a walk of that
+      // chain. With `error`, `input` and `result` at the end, summaries never touch overflow pages.
+      `CREATE TABLE runs_v2 (
+        id TEXT NOT NULL PRIMARY KEY,
+        type TEXT NOT NULL,
+        version TEXT,
+        status TEXT NOT NULL,
+        failure_category TEXT,
+        idempotency_key TEXT,
+        parent_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        deadline INTEGER,
+        error TEXT,
+        input BLOB NOT NULL,
+        result BLOB
+      )`,
+      `INSERT INTO runs_v2 (id, type, version, status, failure_category, idempotency_key, parent_id, created_at,
+        updated_at, deadline, error, input, result)
+       SELECT id, type, version, status, failure_category, idempotency_key, NULL, created_at,
+        updated_at, deadline, error, input, result
+       FROM runs ORDER BY rowid`,
+      'DROP TABLE runs',
+      'ALTER TABLE runs_v2 RENAME TO runs',
+      // v1's two indexes, under their old names (they went with the old table).
+      'CREATE INDEX runs_by_status ON runs (status, created_at, id)',
+      'CREATE UNIQUE INDEX runs_by_idempotency_key ON runs (idempotency_key) WHERE idempotency_key IS NOT NULL',
+      // Listings are newest first (`created_at DESC, id DESC`): each index below is read backwards and
+      // stops at the page's end, with the filter's equality column in front. Every run pays for the
+      // first two on create; parents and failure categories are partial, so runs without them do not.
+      'CREATE INDEX runs_by_created ON runs (created_at, id)',
+      'CREATE INDEX runs_by_type ON runs (type, created_at, id)',
+      'CREATE INDEX runs_by_parent ON runs (parent_id, created_at, id) WHERE parent_id IS NOT NULL',
+      `CREATE INDEX runs_by_failure_category ON runs (failure_category, created_at, id)
+       WHERE failure_category IS NOT NULL`,
+      // `kind` keeps the value's type: 'b' (boolean, value 0/1), 'n' (number), 's' (string). `value` has
+      // no declared type, hence BLOB affinity: SQLite stores what was bound and never turns '1' into 1.
+      `CREATE TABLE attributes (
+        run_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        value NOT NULL,
+        PRIMARY KEY (run_id, key)
+      ) WITHOUT ROWID`,
+      // Serves attribute equality filters (key, kind, value → runs) and grouping by an attribute in order.
+      'CREATE INDEX attributes_by_value ON attributes (key, kind, value, run_id)',
+      `CREATE TABLE updates (
+        id TEXT NOT NULL PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        idempotency_key TEXT,
+        status TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        completed_at INTEGER,
+        error TEXT,
+        result BLOB
+      )`,
+      // Not partial: NULL keys never collide in a UNIQUE index (SQLite treats NULLs as distinct), and
+      // the entries of keyless updates let this one index also serve deleteRun's cascade by run id.
+      'CREATE UNIQUE INDEX updates_by_run_key ON updates (run_id, idempotency_key)',
+      // Only pending updates are in it, in listPendingUpdates' order; completing one removes its entry.
+      `CREATE INDEX updates_pending ON updates (created_at, id) WHERE status = 'pending'`,
+      // The fleet event log: `seq` is the rowid, so an append is one insert at the b-tree's right edge
+      // and pruning is a range delete. No other index: many commits carry an event.
+      `CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        type TEXT NOT NULL,
+        run_id TEXT,
+        at INTEGER NOT NULL,
+        data BLOB
+      )`,
+      `CREATE TABLE watch_frames (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        data BLOB,
+        PRIMARY KEY (run_id, seq)
+      ) WITHOUT ROWID`,
+      `CREATE TABLE stream_chunks (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      ) WITHOUT ROWID`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

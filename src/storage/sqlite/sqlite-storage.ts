@@ -4,7 +4,8 @@
  * This file is the `Storage` surface only; each hard part lives in its own module:
  * `open-database.ts` (lock, checks, pragmas, migrations), `owner-lock.ts` (one owner per file),
  * `group-commit.ts` + `write-group.ts` (many commits, one transaction), `bound-mutation.ts`
- * (mutations → statements, conflicts → contract errors), `sqlite-statements.ts`, `sqlite-rows.ts`.
+ * (mutations → statements, conflicts → contract errors), `run-query.ts` (listings and aggregates,
+ * with `statement-cache.ts`), `attribute-value.ts`, `sqlite-statements.ts`, `sqlite-rows.ts`.
  *
  * Traps it avoids:
  * - "Done" before durable. `commit` resolves only after the SQLite COMMIT of its group returned, with
@@ -16,14 +17,24 @@
 import type { Database } from 'bun:sqlite';
 import { InvalidArgumentError } from '../../core/errors.ts';
 import type {
+  AttributeValue,
+  EventRecord,
   InboxMessage,
   JournalEntry,
+  ListRunsOptions,
   ListTimersOptions,
   Mutation,
+  RunAggregate,
+  RunGroupBy,
+  RunPage,
+  RunQuery,
   RunRecord,
   RunStatus,
   Storage,
+  StreamChunk,
   TimerRecord,
+  UpdateRecord,
+  WatchFrame,
 } from '../storage.ts';
 import { StorageClosedError } from '../storage-closed-error.ts';
 import type { BoundMutation } from './bound-mutation.ts';
@@ -33,9 +44,21 @@ import type { SQLiteDurability } from './open-database.ts';
 import { openDatabase } from './open-database.ts';
 import type { OwnerLock } from './owner-lock.ts';
 import { isCorruption, StorageCorruptError } from './sqlite-errors.ts';
-import { toInboxMessage, toJournalEntry, toRunRecord, toTimerRecord } from './sqlite-rows.ts';
+import { aggregateRuns, listRuns } from './run-query.ts';
+import {
+  toAttributes,
+  toEventRecord,
+  toInboxMessage,
+  toJournalEntry,
+  toRunRecord,
+  toStreamChunk,
+  toTimerRecord,
+  toUpdateRecord,
+  toWatchFrame,
+} from './sqlite-rows.ts';
 import type { SQLiteStatements } from './sqlite-statements.ts';
-import { finalizeStatements, prepareStatements } from './sqlite-statements.ts';
+import { finalizeStatements, prepareStatements, sqlLimit } from './sqlite-statements.ts';
+import { StatementCache } from './statement-cache.ts';
 import { writeGroup } from './write-group.ts';
 
 export interface SQLiteStorageOptions {
@@ -71,6 +94,8 @@ export class SQLiteStorage implements Storage {
   readonly #db: Database;
   readonly #lock: OwnerLock | null;
   readonly #statements: SQLiteStatements;
+  /** Listing and aggregate statements, whose SQL depends on the query. */
+  readonly #queries: StatementCache;
   readonly #group: GroupCommit<readonly BoundMutation[]>;
   #closed = false;
   #transactions = 0;
@@ -100,6 +125,7 @@ export class SQLiteStorage implements Storage {
       lock?.release();
       throw error;
     }
+    this.#queries = new StatementCache(db);
     this.#group = new GroupCommit((batches) => this.#writeGroup(batches));
   }
 
@@ -144,8 +170,7 @@ export class SQLiteStorage implements Storage {
       this.#statements.selectTimers
         .all({
           dueBy: dueBy ?? Number.POSITIVE_INFINITY,
-          // SQLite reads a negative LIMIT as "no limit"; a caller's negative limit means none at all.
-          limit: limit === undefined ? -1 : Math.max(0, Math.floor(limit) || 0),
+          limit: limit === undefined ? -1 : sqlLimit(limit),
         })
         .map(toTimerRecord),
     );
@@ -166,6 +191,63 @@ export class SQLiteStorage implements Storage {
     return this.#read(() => this.#statements.selectSignalledRunIds.all().map((row) => row.run_id));
   }
 
+  async getAttributes(runId: string): Promise<Record<string, AttributeValue>> {
+    return this.#read(() => toAttributes(this.#statements.selectAttributes.all({ runId })));
+  }
+
+  async listRuns(query: RunQuery, options: ListRunsOptions): Promise<RunPage> {
+    return this.#read(() => listRuns(this.#queries, query, options));
+  }
+
+  async aggregateRuns(groupBy: RunGroupBy, query: RunQuery, maxGroups: number): Promise<RunAggregate> {
+    return this.#read(() => aggregateRuns(this.#queries, groupBy, query, maxGroups));
+  }
+
+  async getUpdate(id: string): Promise<UpdateRecord | undefined> {
+    return this.#read(() => {
+      const row = this.#statements.selectUpdate.get({ id });
+      return row ? toUpdateRecord(row) : undefined;
+    });
+  }
+
+  async findUpdateByIdempotencyKey(runId: string, key: string): Promise<UpdateRecord | undefined> {
+    return this.#read(() => {
+      const row = this.#statements.selectUpdateByKey.get({ runId, key });
+      return row ? toUpdateRecord(row) : undefined;
+    });
+  }
+
+  async listPendingUpdates(): Promise<UpdateRecord[]> {
+    return this.#read(() => this.#statements.selectPendingUpdates.all().map(toUpdateRecord));
+  }
+
+  async readEvents(afterSeq: number, limit: number): Promise<EventRecord[]> {
+    return this.#read(() => this.#statements.selectEvents.all({ afterSeq, limit: sqlLimit(limit) }).map(toEventRecord));
+  }
+
+  async lastEventSeq(): Promise<number> {
+    return this.#read(() => this.#statements.selectLastEventSeq.get()?.seq ?? 0);
+  }
+
+  async readWatch(runId: string, afterSeq: number, limit: number): Promise<WatchFrame[]> {
+    return this.#read(() =>
+      this.#statements.selectWatch.all({ runId, afterSeq, limit: sqlLimit(limit) }).map(toWatchFrame),
+    );
+  }
+
+  async readChunks(runId: string, afterSeq: number, limit: number): Promise<StreamChunk[]> {
+    return this.#read(() =>
+      this.#statements.selectChunks.all({ runId, afterSeq, limit: sqlLimit(limit) }).map(toStreamChunk),
+    );
+  }
+
+  async runTails(runId: string): Promise<{ watch: number; chunk: number }> {
+    return this.#read(() => {
+      const row = this.#statements.selectRunTails.get({ runId });
+      return { watch: row?.watch ?? 0, chunk: row?.chunk ?? 0 };
+    });
+  }
+
   /**
    * Writes the commits already accepted, then closes the database and releases the owner lock.
    * Closing again is a no-op, so `await using` after an explicit `close()` is safe.
@@ -175,6 +257,7 @@ export class SQLiteStorage implements Storage {
     this.#closed = true;
     try {
       this.#group.flush();
+      this.#queries.finalizeAll();
       finalizeStatements(this.#statements);
       // With every statement finalized the connection closes now, checkpointing and removing the WAL.
       this.#db.close();

@@ -30,6 +30,7 @@ function createRun(id: string, bytes: number): Mutation {
       createdAt: 1,
       updatedAt: 1,
       deadline: null,
+      parentId: null,
     },
   };
 }
