@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import type { EngineEvent, EngineEventRecord} from '../index.ts';
+import type { EngineEvent, EngineEventRecord } from '../index.ts';
 import { signal, workflow } from '../index.ts';
 import { MemoryStorage } from '../storage/memory/index.ts';
 import { SQLiteStorage } from '../storage/sqlite/index.ts';

@@ -22,7 +22,11 @@ export interface ExecutorHost {
   isClosing(): boolean;
   commit(mutations: Mutation[]): Promise<void>;
   /** A fleet event to commit with the change it reports; published once that commit resolved. */
-  event(type: EngineEventType, runId: string, detail?: Record<string, unknown>): Extract<Mutation, { op: 'appendEvent' }>;
+  event(
+    type: EngineEventType,
+    runId: string,
+    detail?: Record<string, unknown>,
+  ): Extract<Mutation, { op: 'appendEvent' }>;
   /** Writes that go with the run's terminal commit (a parent's wake-up, say). */
   ending(executor: RunExecutor, end: RunEnd): Mutation[];
   /**

@@ -53,7 +53,8 @@ for (const [name, create] of [
 
     test('filters by status (several = OR), type, id prefix, failure category, ranges and attributes', async () => {
       const t = await seed();
-      const ids = async (filter: Parameters<typeof t.engine.list>[0]) => (await t.engine.list(filter)).items.map((r) => r.id);
+      const ids = async (filter: Parameters<typeof t.engine.list>[0]) =>
+        (await t.engine.list(filter)).items.map((r) => r.id);
       expect(await ids({ status: 'completed' })).toEqual(['r-1', 'o-1']);
       expect(await ids({ status: ['failed', 'suspended'] })).toEqual(['o-3', 'o-2']);
       expect(await ids({ type: 'refund' })).toEqual(['r-1']);
@@ -82,8 +83,16 @@ for (const [name, create] of [
         ],
         truncated: false,
       });
-      expect(await t.engine.aggregate('type')).toMatchObject({ groups: [{ key: 'order', count: 3 }, { key: 'refund', count: 1 }] });
-      expect(await t.engine.aggregate('failureCategory')).toMatchObject({ total: 4, groups: [{ key: 'workflow', count: 1 }] });
+      expect(await t.engine.aggregate('type')).toMatchObject({
+        groups: [
+          { key: 'order', count: 3 },
+          { key: 'refund', count: 1 },
+        ],
+      });
+      expect(await t.engine.aggregate('failureCategory')).toMatchObject({
+        total: 4,
+        groups: [{ key: 'workflow', count: 1 }],
+      });
       expect(await t.engine.aggregate('attribute:customer', { type: 'order' })).toMatchObject({
         total: 3,
         groups: [
@@ -129,7 +138,9 @@ for (const [name, create] of [
         await expect(t.engine.list(filter as never)).rejects.toMatchObject({ code: 'invalid_argument' });
       }
       await expect(t.engine.aggregate('input' as never)).rejects.toMatchObject({ code: 'invalid_argument' });
-      await expect(t.engine.setAttributes('o-1', { a: Number.NaN })).rejects.toMatchObject({ code: 'invalid_argument' });
+      await expect(t.engine.setAttributes('o-1', { a: Number.NaN })).rejects.toMatchObject({
+        code: 'invalid_argument',
+      });
       await expect(t.engine.setAttributes('o-1', { a: 'x'.repeat(1025) })).rejects.toMatchObject({
         code: 'invalid_argument',
       });

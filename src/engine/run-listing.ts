@@ -7,13 +7,7 @@
  * field, because a typo in a dashboard query should not list the whole fleet.
  */
 import { FailureCategory, InvalidArgumentError } from '../core/errors.ts';
-import {
-  RunStatus,
-  type AttributeValue,
-  type RunGroupBy,
-  type RunQuery,
-  type RunSummary,
-} from '../storage/storage.ts';
+import { RunStatus, type AttributeValue, type RunGroupBy, type RunQuery, type RunSummary } from '../storage/storage.ts';
 
 /** Most runs one `engine.list` call returns; the default page size is 50. */
 export const MAX_LIST_LIMIT = 1000;

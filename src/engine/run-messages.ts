@@ -72,12 +72,12 @@ export class RunMessages {
 
   onUpdate(name: unknown, handler: unknown): void {
     checkHandler('ctx.onUpdate', name, handler);
-    (this.#updates ??= new Map()).set(name as string, handler as Handler);
+    (this.#updates ??= new Map()).set(name, handler);
   }
 
   onQuery(name: unknown, handler: unknown): void {
     checkHandler('ctx.onQuery', name, handler);
-    (this.#queries ??= new Map()).set(name as string, handler as Handler);
+    (this.#queries ??= new Map()).set(name, handler);
   }
 
   /**
@@ -85,7 +85,7 @@ export class RunMessages {
    * here before). Their outcome is already recorded; the handler runs again only to rebuild state.
    */
   replayJournaled(): void {
-    for (let entry = this.#host.journalAt(this.#host.peekSeq()); entry?.kind === 'update'; ) {
+    for (let entry = this.#host.journalAt(this.#host.peekSeq()); entry?.kind === 'update';) {
       const seq = this.#host.takeSeq();
       verifyStep(this.#host.workflowType, seq, entry, 'update', entry.name);
       const { payload } = this.#host.codec.decode(entry.value!) as { payload: Uint8Array };
@@ -189,7 +189,9 @@ export class RunMessages {
     try {
       const codec = this.#host.codec;
       // Through the codec: the caller gets a copy it cannot use to reach into workflow state.
-      queued.done.resolve(codec.decode(codec.encode(runHandler(handler, queued.args), `result of query '${queued.name}'`)));
+      queued.done.resolve(
+        codec.decode(codec.encode(runHandler(handler, queued.args), `result of query '${queued.name}'`)),
+      );
     } catch (error) {
       queued.done.reject(error);
     }

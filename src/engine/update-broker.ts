@@ -38,8 +38,7 @@ export interface UpdateOptions {
 
 /** What `engine.update` resolves with: the result, or `pending` when the timeout passed first. */
 export type UpdateOutcome<R = unknown> =
-  | { updateId: string; status: 'completed'; result: R }
-  | { updateId: string; status: 'pending' };
+  { updateId: string; status: 'completed'; result: R } | { updateId: string; status: 'pending' };
 
 /** An update as `engine.getUpdate` reports it. */
 export interface UpdateState {
@@ -82,7 +81,9 @@ export class UpdateBroker {
     if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('update needs a non-empty name');
     const key = options.idempotencyKey;
     if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > MAX_ID_LENGTH)) {
-      throw new InvalidArgumentError(`idempotencyKey must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+      throw new InvalidArgumentError(
+        `idempotencyKey must be a non-empty string of at most ${MAX_ID_LENGTH} characters`,
+      );
     }
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
     const bytes = this.#host.codec.encode(payload, `payload of update '${name}'`);
@@ -110,7 +111,8 @@ export class UpdateBroker {
 
   async getUpdate(updateId: string): Promise<UpdateState | undefined> {
     const pending = this.#pending.get(updateId);
-    if (pending !== undefined) return { updateId, workflowId: pending.workflowId, name: pending.name, status: 'pending' };
+    if (pending !== undefined)
+      return { updateId, workflowId: pending.workflowId, name: pending.name, status: 'pending' };
     const record = await this.#host.storage.getUpdate(updateId);
     return record === undefined ? undefined : this.#toState(record);
   }

@@ -1,0 +1,118 @@
+/**
+ * One run's path to storage: the writes waiting for its next commit, and the rows that create a
+ * new run. Those rows wait with the rest and ride along with the run's first commit — made before
+ * its first side effect, wait or completion — so a run that suspends or finishes at once costs one
+ * transaction.
+ *
+ * Traps it avoids:
+ * - Updating a row that does not exist yet: while the creating rows still wait, a change to the
+ *   run row is folded into them instead of written as an update.
+ * - A storage fault reported for a run storage never held: when the commit carrying the creating
+ *   rows fails, the run stops and `created` rejects, so the caller of `engine.start` hears of it.
+ */
+import type { Mutation, RunPatch } from '../storage/storage.ts';
+import { STOP } from './executor-host.ts';
+
+export interface RunWritesHost {
+  readonly runId: string;
+  commit(mutations: Mutation[]): Promise<void>;
+  /** The creating commit failed: stop the run (nothing of it exists). */
+  creationFailed(error: unknown): void;
+}
+
+type Creation = PromiseWithResolvers<void> & {
+  mutation: Mutation & { op: 'createRun' };
+  /** Taken into a commit: from then on the run row exists or the run stops. */
+  taken: boolean;
+  committed: boolean;
+};
+
+export class RunWrites {
+  readonly #host: RunWritesHost;
+  /** Writes not yet committed (recorded values, settled steps, events); they go with the next commit. */
+  #pending: Mutation[] = [];
+  readonly #creation: Creation | undefined;
+  #inFlight = 0;
+
+  /** @param creation for a new run: the rows that create it, first in line. */
+  constructor(host: RunWritesHost, creation?: Mutation[]) {
+    this.#host = host;
+    if (creation !== undefined) {
+      this.#pending = [...creation];
+      this.#creation = {
+        mutation: creation[0] as Mutation & { op: 'createRun' },
+        taken: false,
+        committed: false,
+        ...Promise.withResolvers(),
+      };
+      this.#creation.promise.catch(() => undefined);
+    }
+  }
+
+  /** Settles once the run's creating commit did (immediately for a recovered run). */
+  get created(): Promise<void> {
+    return this.#creation?.promise ?? Promise.resolve();
+  }
+
+  /** True for a run this executor creates (its inbox starts empty). */
+  get createsRun(): boolean {
+    return this.#creation !== undefined;
+  }
+
+  /** True while the rows creating the run are not committed yet. */
+  get creationPending(): boolean {
+    return this.#creation !== undefined && !this.#creation.committed;
+  }
+
+  get hasPending(): boolean {
+    return this.#pending.length > 0;
+  }
+
+  /** True while a commit of this run is under way. */
+  get committing(): boolean {
+    return this.#inFlight > 0;
+  }
+
+  queue(...mutations: Mutation[]): void {
+    this.#pending.push(...mutations);
+  }
+
+  /** Takes the waiting writes to commit them now; the creating rows are then on their way. */
+  take(): Mutation[] {
+    const pending = this.#pending;
+    this.#pending = [];
+    if (this.#creation !== undefined) this.#creation.taken = true;
+    return pending;
+  }
+
+  /** Every write of the run goes through here, so a failed creation stops the run. */
+  async commit(mutations: Mutation[]): Promise<void> {
+    const creation = this.#creation;
+    const carriesCreation = creation !== undefined && creation.taken && mutations.includes(creation.mutation);
+    this.#inFlight++;
+    try {
+      await this.#host.commit(mutations);
+    } catch (error) {
+      if (!carriesCreation) throw error;
+      this.#host.creationFailed(error);
+      creation.reject(error);
+      throw STOP;
+    } finally {
+      this.#inFlight--;
+    }
+    if (carriesCreation) {
+      creation.committed = true;
+      creation.resolve();
+    }
+  }
+
+  /** Changes the run row: folded into the creating row while that is still pending, else an update. */
+  patchRun(patch: RunPatch): Mutation[] {
+    const creation = this.#creation;
+    if (creation !== undefined && !creation.taken) {
+      Object.assign(creation.mutation.run, patch);
+      return [];
+    }
+    return [{ op: 'updateRun', id: this.#host.runId, patch }];
+  }
+}
