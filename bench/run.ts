@@ -4,7 +4,9 @@
  *
  * The baseline is raw `bun:sqlite`: batched inserts of a row comparable to a run record (same
  * columns, same payload size), with the same WAL/synchronous settings as the adapter. It is the
- * ceiling for anything that must write a row per workflow event.
+ * ceiling for anything that must write a row per workflow event. The visibility rows
+ * (`engine.list` / `engine.aggregate` over 100,000 runs) are measured in `visibility.ts` against the
+ * same questions in hand-written SQL.
  */
 import { Database } from 'bun:sqlite';
 import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -12,6 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine, signal, workflow } from '../src/index.ts';
 import { SQLiteStorage } from '../src/storage/sqlite/index.ts';
+import type { Row } from './row.ts';
+import { percentile } from './row.ts';
+import { measureVisibility } from './visibility.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
 let dbCounter = 0;
@@ -20,16 +25,6 @@ const quick = process.argv.includes('--quick');
 const scale = quick ? 0.1 : 1;
 const n = (count: number): number => Math.max(10, Math.round(count * scale));
 
-interface Row {
-  metric: string;
-  weft: number;
-  unit: string;
-  baseline: number;
-  baselineName: string;
-  target: string;
-  /** true when a larger value is better */
-  higherIsBetter: boolean;
-}
 const rows: Row[] = [];
 
 // ---- baseline ---------------------------------------------------------------------------------
@@ -73,11 +68,6 @@ function rawSingleInsertLatencyMs(count: number): number[] {
 }
 
 // ---- helpers ----------------------------------------------------------------------------------
-
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function withEngine<T>(
   workflows: Parameters<typeof Engine.create>[0]['workflows'],
@@ -394,6 +384,14 @@ async function measureAll(): Promise<Row[]> {
     await measureRecovery();
     await measureBytesPerRun();
     await measureMemoryPerSuspendedRun();
+    // Last: its 100,000-run fixture must not leave garbage in the heap the memory figure measures.
+    rows.push(
+      ...(await measureVisibility({
+        runs: quick ? 10_000 : 100_000,
+        minSamples: quick ? 20 : 50,
+        maxSamples: quick ? 50 : 200,
+      })),
+    );
     return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });
