@@ -40,8 +40,7 @@ export interface TestEngine extends AsyncDisposable {
  * await t.clock.advance('1h');
  */
 export async function createTestEngine(options: TestEngineOptions): Promise<TestEngine> {
-  const storage =
-    typeof options.storage === 'function' ? options.storage() : (options.storage ?? new MemoryStorage());
+  const storage = typeof options.storage === 'function' ? options.storage() : (options.storage ?? new MemoryStorage());
   const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock();
   const make = (workflows: readonly AnyWorkflowDefinition[]): Promise<Engine> =>
     Engine.create({
