@@ -15,6 +15,11 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
 export interface Codec {
   /** Encodes `value`; `what` names it in errors ("workflow input", "result of activity 'x'"). */
   encode(value: unknown, what: string): Uint8Array;
+  /**
+   * Encodes a value the engine built itself (event data: names, numbers, stored errors) without the
+   * storability walk or the size check — those guard user values, and this is on every event.
+   */
+  encodeTrusted(value: unknown): Uint8Array;
   decode(bytes: Uint8Array): unknown;
 }
 
@@ -26,6 +31,9 @@ export function createCodec(maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): Codec 
       const bytes = packr.pack(value);
       if (bytes.length > maxPayloadBytes) throw new PayloadTooLargeError(what, bytes.length, maxPayloadBytes);
       return bytes;
+    },
+    encodeTrusted(value) {
+      return packr.pack(value);
     },
     decode(bytes) {
       return decodeTinyScalar(bytes) ?? (packr.unpack(bytes) as unknown);

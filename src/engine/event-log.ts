@@ -82,7 +82,7 @@ export class EventLog {
 
   /** Builds an event mutation; its seq is stamped when it is committed. */
   event(type: string, runId: string | null, at: number, detail?: Record<string, unknown>): EventMutation {
-    const data = detail === undefined ? null : this.#codec.encode(detail, `data of event '${type}'`);
+    const data = detail === undefined ? null : this.#codec.encodeTrusted(detail);
     const mutation: EventMutation = { op: 'appendEvent', event: { seq: 0, type, runId, at, data } };
     if (detail !== undefined) mutation.detail = detail;
     return mutation;

@@ -70,7 +70,12 @@ export class RunExecutor implements Queueable {
   readonly #transitions: RunTransitions;
   readonly #parts: PartsHost;
   readonly #steps: LiveSteps;
-  readonly #stream: RunStream;
+  /** Created on first write: most runs never stream. */
+  #streamPart: RunStream | undefined;
+  readonly #chunkTail: number;
+  get #stream(): RunStream {
+    return (this.#streamPart ??= new RunStream(this.#parts, this.#chunkTail));
+  }
   readonly #parkPoint: ParkPoint;
   #stopped = false;
   #done: Promise<void> = Promise.resolve();
@@ -111,7 +116,7 @@ export class RunExecutor implements Queueable {
     }
     this.#parts = new RunExecutor.#Parts(this);
     this.#steps = new LiveSteps(this.#parts, creation !== undefined);
-    this.#stream = new RunStream(this.#parts, tails.chunk);
+    this.#chunkTail = tails.chunk;
     this.#parkPoint = new ParkPoint(this.#parts);
   }
 
