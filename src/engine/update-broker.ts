@@ -14,6 +14,7 @@ import type { Codec } from '../core/codec.ts';
 import { parseDuration, type Duration } from '../core/duration.ts';
 import {
   InvalidArgumentError,
+  type SerializedError,
   UpdateFailedError,
   WorkflowNotFoundError,
   WorkflowNotRunningError,
@@ -49,7 +50,7 @@ export interface UpdateState {
   /** Set when completed. */
   result?: unknown;
   /** Set when failed. */
-  error?: UpdateRecord['error'];
+  error?: SerializedError;
 }
 
 export interface UpdateBrokerHost {

@@ -1,0 +1,289 @@
+/**
+ * The operation catalog as data: every operation the server offers, once. REST routes, JSON-RPC
+ * methods, the OpenAPI and OpenRPC documents and the typed `HttpClient` are all derived from this
+ * list (the server binds a handler to each entry in `server/catalog.ts`).
+ *
+ * Inputs are the merged parameters of a call. Over REST, path parameters and query strings arrive
+ * as strings, so numbers are coerced and repeated query parameters become arrays (see
+ * docs/server.md for the exact parameter names); over JSON-RPC the params object is the input.
+ */
+import { z } from 'zod';
+import { defineOperation, Scope } from './operation-spec.ts';
+
+const STATUSES = ['pending', 'running', 'suspended', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+const CATEGORIES = ['activity', 'workflow', 'timeout', 'nondeterminism', 'not_registered', 'cancelled', 'internal'] as const;
+
+const id = z.string().min(1).max(256).describe('Workflow id');
+const name = z.string().min(1).max(256);
+/** A duration: milliseconds, or a string such as '250ms', '30s', '5m', '2h', '1d'. */
+const duration = z.union([z.number().int().min(0), z.string().min(1).max(32)]);
+const isoDate = z.iso.datetime({ offset: true }).describe('ISO 8601 date-time');
+const attributeValue = z.union([z.string().max(1024), z.number(), z.boolean()]);
+const oneOrMany = <T extends z.ZodType>(schema: T) => z.union([schema, z.array(schema).max(16)]);
+
+const runStatus = z.enum(STATUSES);
+const failureCategory = z.enum(CATEGORIES);
+
+const serializedError = z.object({
+  name: z.string(),
+  message: z.string(),
+  code: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+const workflowSummary = z.object({
+  id: z.string(),
+  type: z.string(),
+  version: z.string().nullable(),
+  status: runStatus,
+  parentId: z.string().nullable(),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  deadline: isoDate.nullable(),
+  failureCategory: failureCategory.nullable().optional(),
+});
+
+const workflowState = z.object({
+  id: z.string(),
+  type: z.string(),
+  version: z.string().nullable(),
+  status: runStatus,
+  input: z.unknown(),
+  result: z.unknown().optional(),
+  error: serializedError.optional(),
+  failureCategory: failureCategory.optional(),
+  idempotencyKey: z.string().nullable(),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  deadline: isoDate.nullable(),
+});
+
+/** The filter fields shared by list and aggregate. */
+const filter = {
+  status: oneOrMany(runStatus).optional(),
+  type: oneOrMany(z.string().min(1)).optional(),
+  idPrefix: z.string().min(1).optional(),
+  failureCategory: oneOrMany(failureCategory).optional(),
+  parentId: z.string().min(1).optional(),
+  createdAfter: isoDate.optional(),
+  createdBefore: isoDate.optional(),
+  updatedAfter: isoDate.optional(),
+  updatedBefore: isoDate.optional(),
+  deadlineAfter: isoDate.optional(),
+  deadlineBefore: isoDate.optional(),
+  attributes: z.record(z.string(), attributeValue).optional(),
+};
+
+export const health = defineOperation({
+  name: 'weft.system.health',
+  summary: 'Liveness check',
+  scope: null,
+  rest: { method: 'GET', path: '/health', from: 'none' },
+  input: z.object({}),
+  output: z.object({ status: z.literal('ok') }),
+});
+
+export const startWorkflow = defineOperation({
+  name: 'weft.workflows.start',
+  summary: 'Start a workflow run',
+  description: 'Creates a run of a registered workflow type. A taken id is a 409 (workflow_already_exists).',
+  scope: Scope.workflowsWrite,
+  rest: { method: 'POST', path: '/workflows', from: 'body', status: 201 },
+  input: z.object({
+    type: z.string().min(1),
+    input: z.unknown().optional(),
+    id: id.optional(),
+    idempotencyKey: z.string().min(1).max(256).optional(),
+    executionTimeout: duration.optional(),
+  }),
+  output: z.object({ id: z.string() }),
+});
+
+export const listWorkflows = defineOperation({
+  name: 'weft.workflows.list',
+  summary: 'List workflow runs, newest first',
+  scope: Scope.workflowsRead,
+  rest: { method: 'GET', path: '/workflows', from: 'query' },
+  input: z.object({
+    ...filter,
+    include: z.array(z.literal('failureCategory')).max(1).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+    offset: z.coerce.number().int().min(0).optional(),
+  }),
+  output: z.object({
+    items: z.array(workflowSummary),
+    total: z.number().int(),
+    offset: z.number().int(),
+    limit: z.number().int(),
+  }),
+});
+
+export const aggregateWorkflows = defineOperation({
+  name: 'weft.workflows.aggregate',
+  summary: 'Count workflow runs by status, type, failure category or attribute',
+  scope: Scope.workflowsRead,
+  rest: { method: 'GET', path: '/workflows/aggregate', from: 'query' },
+  input: z.object({
+    groupBy: z.string().min(1).describe("'status', 'type', 'failureCategory' or 'attribute:<name>'"),
+    ...filter,
+  }),
+  output: z.object({
+    total: z.number().int(),
+    groups: z.array(z.object({ key: attributeValue, count: z.number().int() })),
+    truncated: z.boolean(),
+  }),
+});
+
+export const getWorkflow = defineOperation({
+  name: 'weft.workflows.get',
+  summary: "A run's state",
+  scope: Scope.workflowsRead,
+  rest: { method: 'GET', path: '/workflows/:id', from: 'none' },
+  input: z.object({ id }),
+  output: workflowState,
+});
+
+export const workflowResult = defineOperation({
+  name: 'weft.workflows.result',
+  summary: "Wait for a run's result",
+  description:
+    'Waits up to 30 seconds for the run to finish: 408 (result_timeout) if it has not, 422 if it failed, was cancelled or timed out.',
+  scope: Scope.workflowsRead,
+  rest: { method: 'GET', path: '/workflows/:id/result', from: 'none' },
+  input: z.object({ id }),
+  output: z.object({ result: z.unknown() }),
+});
+
+export const deleteWorkflow = defineOperation({
+  name: 'weft.workflows.delete',
+  summary: 'Delete a run and everything stored about it (cancelling it first if unfinished)',
+  scope: Scope.workflowsAdmin,
+  rest: { method: 'DELETE', path: '/workflows/:id', from: 'none', status: 204 },
+  input: z.object({ id }),
+  output: z.null(),
+});
+
+export const cancelWorkflow = defineOperation({
+  name: 'weft.workflows.cancel',
+  summary: 'Cancel a run, keeping its record',
+  scope: Scope.workflowsWrite,
+  rest: { method: 'POST', path: '/workflows/:id/cancel', from: 'none', status: 204 },
+  input: z.object({ id }),
+  output: z.null(),
+});
+
+export const signalWorkflow = defineOperation({
+  name: 'weft.workflows.signal',
+  summary: 'Send a signal to a run',
+  scope: Scope.workflowsWrite,
+  rest: { method: 'POST', path: '/workflows/:id/signal/:name', from: 'body' },
+  input: z.object({ id, name, payload: z.unknown().optional() }),
+  output: z.object({ ok: z.literal(true) }),
+});
+
+export const updateWorkflow = defineOperation({
+  name: 'weft.workflows.update',
+  summary: 'Send an update (request/response) to a run',
+  description:
+    'Runs the workflow\'s update handler and returns its result. When `timeout` (ms or a duration) passes first, answers 202 with status "pending".',
+  scope: Scope.workflowsWrite,
+  rest: { method: 'POST', path: '/workflows/:id/update/:name', from: 'body' },
+  input: z.object({
+    id,
+    name,
+    payload: z.unknown().optional(),
+    timeout: duration.optional(),
+    idempotencyKey: z.string().min(1).max(256).optional(),
+  }),
+  output: z.object({
+    updateId: z.string(),
+    status: z.enum(['completed', 'pending']),
+    result: z.unknown().optional(),
+  }),
+});
+
+export const getUpdate = defineOperation({
+  name: 'weft.updates.get',
+  summary: "An update's status and result (202 while pending)",
+  scope: Scope.workflowsRead,
+  rest: { method: 'GET', path: '/updates/:updateId', from: 'none' },
+  input: z.object({ updateId: z.string().min(1).max(256) }),
+  output: z.object({
+    updateId: z.string(),
+    workflowId: z.string(),
+    name: z.string(),
+    status: z.enum(['pending', 'completed', 'failed']),
+    result: z.unknown().optional(),
+    error: serializedError.optional(),
+  }),
+});
+
+export const getAttributes = defineOperation({
+  name: 'weft.workflows.getAttributes',
+  summary: "A run's search attributes",
+  scope: Scope.workflowsRead,
+  rest: { method: 'GET', path: '/workflows/:id/attributes', from: 'none' },
+  input: z.object({ id }),
+  output: z.object({ attributes: z.record(z.string(), attributeValue) }),
+});
+
+export const setAttributes = defineOperation({
+  name: 'weft.workflows.setAttributes',
+  summary: 'Set search attributes of a run (null removes one)',
+  scope: Scope.workflowsWrite,
+  rest: { method: 'PATCH', path: '/workflows/:id/attributes', from: 'body' },
+  input: z.object({ id, attributes: z.record(z.string(), attributeValue.nullable()) }),
+  output: z.object({ attributes: z.record(z.string(), attributeValue) }),
+});
+
+export const queryWorkflow = defineOperation({
+  name: 'weft.workflows.query',
+  summary: "Ask a run's query handler (read-only)",
+  scope: Scope.workflowsRead,
+  rest: { method: 'POST', path: '/workflows/:id/query/:name', from: 'body' },
+  input: z.object({ id, name, args: z.unknown().optional() }),
+  output: z.object({ result: z.unknown() }),
+});
+
+export const listEvents = defineOperation({
+  name: 'weft.events.list',
+  summary: 'Fleet events after a cursor, oldest first',
+  scope: Scope.eventsRead,
+  rest: { method: 'GET', path: '/events', from: 'query' },
+  input: z.object({
+    after: z.coerce.number().int().min(-1).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+  }),
+  output: z.object({
+    items: z.array(
+      z.object({
+        seq: z.number().int(),
+        type: z.string(),
+        workflowId: z.string().nullable(),
+        timestamp: z.number().int(),
+        data: z.record(z.string(), z.unknown()),
+      }),
+    ),
+  }),
+});
+
+/** Every operation, in the order the documents list them. */
+export const operations = [
+  health,
+  startWorkflow,
+  listWorkflows,
+  aggregateWorkflows,
+  getWorkflow,
+  workflowResult,
+  deleteWorkflow,
+  cancelWorkflow,
+  signalWorkflow,
+  updateWorkflow,
+  getUpdate,
+  getAttributes,
+  setAttributes,
+  queryWorkflow,
+  listEvents,
+] as const;
+
+export type CatalogOperation = (typeof operations)[number];

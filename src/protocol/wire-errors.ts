@@ -1,0 +1,98 @@
+/**
+ * Errors on the wire: the one table from error code to HTTP status and JSON-RPC error code, the
+ * body every error leaves as (`{ "error": { "code", "message", "details"? } }`), and the way back
+ * to a `WeftError` with the same code on the client.
+ *
+ * Trap it avoids: a 500 for bad input. Every code Weft raises for a caller's mistake is in the
+ * table with a 4xx status; only an unknown code (a bug or an infrastructure failure) maps to 500.
+ */
+import { WeftError } from '../core/errors.ts';
+
+/** HTTP status by error code. */
+const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  bad_request: 400,
+  invalid_argument: 400,
+  invalid_duration: 400,
+  invalid_params: 400,
+  payload_not_serializable: 400,
+  workflow_type_not_registered: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  workflow_not_found: 404,
+  update_not_found: 404,
+  method_not_allowed: 405,
+  not_acceptable: 406,
+  result_timeout: 408,
+  workflow_already_exists: 409,
+  workflow_not_running: 409,
+  storage_conflict: 409,
+  payload_too_large: 413,
+  request_too_large: 413,
+  unsupported_media_type: 415,
+  workflow_failed: 422,
+  workflow_cancelled: 422,
+  workflow_timed_out: 422,
+  update_failed: 422,
+  update_not_handled: 422,
+  query_not_handled: 422,
+  rate_limited: 429,
+  engine_closed: 503,
+};
+
+/** JSON-RPC 2.0 error codes (the Weft code travels in `error.data.code`). */
+export const JsonRpcCode = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+  /** Implementation-defined server errors: -32000 to -32099. */
+  serverError: -32000,
+} as const;
+
+export function httpStatusOf(code: string): number {
+  return STATUS_BY_CODE[code] ?? 500;
+}
+
+/** JSON-RPC code of an error: invalid params for caller mistakes (400), the server range otherwise. */
+export function jsonRpcCodeOf(code: string): number {
+  const status = httpStatusOf(code);
+  if (status === 400) return JsonRpcCode.invalidParams;
+  if (status === 500) return JsonRpcCode.internalError;
+  return JsonRpcCode.serverError - (status % 100);
+}
+
+/** What every error response carries. */
+export interface WireError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The wire form of anything thrown: a `WeftError` keeps its code, message and details; anything
+ * else is an `internal` error whose message does not leak internals.
+ */
+export function toWireError(error: unknown): WireError {
+  if (error instanceof WeftError) {
+    const wire: WireError = { code: error.code, message: error.message };
+    if (error.details !== undefined) wire.details = jsonSafe(error.details);
+    return wire;
+  }
+  return { code: 'internal', message: 'Internal server error' };
+}
+
+/** The client side: a wire error back as a `WeftError` with the same code, message and details. */
+export function fromWireError(wire: WireError, status?: number): WeftError {
+  const details = { ...(wire.details ?? {}), ...(status === undefined ? {} : { status }) };
+  return new WeftError(wire.code, wire.message, { details });
+}
+
+function jsonSafe(details: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(details)) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The operation catalog with its handlers: each spec of `protocol/operations.ts` bound to what it
+ * does over the engine. Every transport (REST, JSON-RPC) looks operations up here, validates the
+ * input with the spec's schema and calls `handle` — the same validation and the same handler,
+ * whichever way a call arrives.
+ *
+ * Adding an operation: one spec in protocol/operations.ts, one handler here. The type of `handlers`
+ * makes a spec without a handler a compile error.
+ */
+import type { z } from 'zod';
+import type { Duration } from '../core/duration.ts';
+import { WorkflowNotFoundError } from '../core/errors.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { WorkflowFilter } from '../engine/run-listing.ts';
+import type { OperationSpec } from '../protocol/operation-spec.ts';
+import * as ops from '../protocol/operations.ts';
+import { operations, type CatalogOperation } from '../protocol/operations.ts';
+import type { AttributeValue, RunGroupBy } from '../storage/storage.ts';
+import { ResultTimeoutError, UpdateNotFoundError } from './server-errors.ts';
+
+/** What a handler gets besides its input. */
+export interface OperationContext {
+  /** Aborts when the caller goes away (a closed connection), so long waits stop. */
+  signal: AbortSignal;
+  /** How long the result operation waits for a run to finish (default 30 s). */
+  resultTimeoutMs: number;
+}
+
+/** A handler's answer: the output, marked `accepted` when the work is still pending (REST 202). */
+export class Accepted<T> {
+  constructor(readonly value: T) {}
+}
+
+type Output<S extends OperationSpec> = z.output<S['output']>;
+type Handler<S extends OperationSpec> = (
+  engine: Engine,
+  input: z.output<S['input']>,
+  context: OperationContext,
+) => Promise<Output<S> | Accepted<Output<S>>>;
+
+type Handlers = { [K in CatalogOperation as K['name']]: Handler<K> };
+
+const handlers: Handlers = {
+  'weft.system.health': async () => ({ status: 'ok' as const }),
+
+  'weft.workflows.start': async (engine, input) => {
+    const handle = await engine.start(input.type, input.input, {
+      ...(input.id === undefined ? {} : { id: input.id }),
+      ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+      // Checked by the engine (invalid_duration, a 400).
+      ...(input.executionTimeout === undefined ? {} : { executionTimeout: input.executionTimeout as Duration }),
+    });
+    return { id: handle.id };
+  },
+
+  'weft.workflows.list': async (engine, input) => {
+    const { include, limit, offset, ...rest } = input;
+    const page = await engine.list({
+      ...toFilter(rest),
+      ...(include === undefined ? {} : { include }),
+      ...(limit === undefined ? {} : { limit }),
+      ...(offset === undefined ? {} : { offset }),
+    });
+    return { ...page, items: page.items.map((item) => ({ ...item, ...isoDates(item) })) };
+  },
+
+  'weft.workflows.aggregate': async (engine, input) => {
+    const { groupBy, ...rest } = input;
+    return engine.aggregate(groupBy as RunGroupBy, toFilter(rest));
+  },
+
+  'weft.workflows.get': async (engine, input) => {
+    const state = await engine.get(input.id);
+    if (state === undefined) throw new WorkflowNotFoundError(input.id);
+    return { ...state, ...isoDates(state) };
+  },
+
+  'weft.workflows.result': async (engine, input, context) => {
+    const waited = Promise.withResolvers<never>();
+    const timer = setTimeout(
+      () => waited.reject(new ResultTimeoutError(input.id, context.resultTimeoutMs)),
+      context.resultTimeoutMs,
+    );
+    const onAbort = (): void => waited.reject(context.signal.reason);
+    context.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return { result: await Promise.race([engine.handle(input.id).result(), waited.promise]) };
+    } finally {
+      clearTimeout(timer);
+      context.signal.removeEventListener('abort', onAbort);
+      waited.promise.catch(() => undefined);
+    }
+  },
+
+  'weft.workflows.delete': async (engine, input) => {
+    await engine.delete(input.id);
+    return null;
+  },
+
+  'weft.workflows.cancel': async (engine, input) => {
+    await engine.cancel(input.id);
+    return null;
+  },
+
+  'weft.workflows.signal': async (engine, input) => {
+    await engine.signal(input.id, input.name, input.payload);
+    return { ok: true as const };
+  },
+
+  'weft.workflows.update': async (engine, input) => {
+    const outcome = await engine.update(input.id, input.name, input.payload, {
+      ...(input.timeout === undefined ? {} : { timeout: input.timeout as Duration }),
+      ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+    });
+    return outcome.status === 'pending' ? new Accepted(outcome) : outcome;
+  },
+
+  'weft.updates.get': async (engine, input) => {
+    const state = await engine.getUpdate(input.updateId);
+    if (state === undefined) throw new UpdateNotFoundError(input.updateId);
+    return state.status === 'pending' ? new Accepted(state) : state;
+  },
+
+  'weft.workflows.getAttributes': async (engine, input) => ({ attributes: await engine.getAttributes(input.id) }),
+
+  'weft.workflows.setAttributes': async (engine, input) => {
+    await engine.setAttributes(input.id, input.attributes);
+    return { attributes: await engine.getAttributes(input.id) };
+  },
+
+  'weft.workflows.query': async (engine, input) => ({ result: await engine.query(input.id, input.name, input.args) }),
+
+  'weft.events.list': async (engine, input) => ({
+    items: await engine.readEvents({
+      ...(input.after === undefined ? {} : { after: input.after }),
+      ...(input.limit === undefined ? {} : { limit: input.limit }),
+    }),
+  }),
+};
+
+/** One catalog entry: the spec and its handler over an untyped (already validated) input. */
+export interface CatalogEntry {
+  spec: OperationSpec;
+  handle(engine: Engine, input: unknown, context: OperationContext): Promise<unknown>;
+}
+
+/** Every operation with its handler, by JSON-RPC name. */
+export const catalog: ReadonlyMap<string, CatalogEntry> = new Map(
+  operations.map((spec) => [
+    spec.name,
+    {
+      spec,
+      handle: (handlers as Record<string, Handler<OperationSpec>>)[spec.name]!,
+    },
+  ]),
+);
+
+export { ops as operationSpecs };
+
+type FilterInput = Omit<z.output<typeof ops.listWorkflows.input>, 'include' | 'limit' | 'offset'>;
+
+/** The wire filter (ISO dates, one or many values) as the engine's `WorkflowFilter`. */
+function toFilter(input: FilterInput): WorkflowFilter {
+  const filter: WorkflowFilter = {};
+  if (input.status !== undefined) filter.status = input.status;
+  if (input.type !== undefined) filter.type = input.type;
+  if (input.idPrefix !== undefined) filter.idPrefix = input.idPrefix;
+  if (input.failureCategory !== undefined) filter.failureCategory = input.failureCategory;
+  if (input.parentId !== undefined) filter.parentId = input.parentId;
+  for (const field of DATE_FIELDS) {
+    const value = input[field];
+    if (value !== undefined) filter[field] = new Date(value);
+  }
+  if (input.attributes !== undefined) filter.attributes = input.attributes;
+  return filter;
+}
+
+const DATE_FIELDS = [
+  'createdAfter',
+  'createdBefore',
+  'updatedAfter',
+  'updatedBefore',
+  'deadlineAfter',
+  'deadlineBefore',
+] as const;
+
+/** Dates as ISO strings, so JSON and MessagePack responses carry the same text. */
+function isoDates(value: { createdAt: Date; updatedAt: Date; deadline: Date | null }) {
+  return {
+    createdAt: value.createdAt.toISOString(),
+    updatedAt: value.updatedAt.toISOString(),
+    deadline: value.deadline === null ? null : value.deadline.toISOString(),
+  };
+}
