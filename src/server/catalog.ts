@@ -15,7 +15,7 @@ import type { WorkflowFilter } from '../engine/run-listing.ts';
 import type { OperationSpec } from '../protocol/operation-spec.ts';
 import * as ops from '../protocol/operations.ts';
 import { operations, type CatalogOperation } from '../protocol/operations.ts';
-import type { AttributeValue, RunGroupBy } from '../storage/storage.ts';
+import type { RunGroupBy } from '../storage/storage.ts';
 import { ResultTimeoutError, UpdateNotFoundError } from './server-errors.ts';
 
 /** What a handler gets besides its input. */
