@@ -92,8 +92,9 @@ export interface WorkflowHandle<O = unknown> {
   /**
    * Waits for the run to finish and resolves with its result; rejects with `WorkflowFailedError`,
    * `WorkflowCancelledError` or `WorkflowTimedOutError`, or `WorkflowNotFoundError` for an unknown id.
+   * With a `signal`, stops waiting (rejecting with its reason) when it aborts; the run goes on.
    */
-  result(): Promise<O>;
+  result(options?: { signal?: AbortSignal }): Promise<O>;
 }
 
 /**

@@ -215,3 +215,21 @@ describe('the workflow context', () => {
     ]);
   });
 });
+
+describe('waiting for a result', () => {
+  test('result({ signal }) stops waiting when the signal aborts; the run goes on and a later wait gets the result', async () => {
+    const go = signal<number>('go');
+    const wf = workflow({ name: 'waits' }).execute(async function* (ctx) {
+      return yield* ctx.waitForSignal(go);
+    });
+    const { engine } = await harness(wf);
+    const handle = await engine.start(wf, undefined, { id: 'wait-1' });
+    const controller = new AbortController();
+    const waiting = handle.result({ signal: controller.signal });
+    controller.abort(new Error('gave up'));
+    await expect(waiting).rejects.toThrow('gave up');
+    await expect(handle.result({ signal: AbortSignal.abort(new Error('already')) })).rejects.toThrow('already');
+    await engine.signal('wait-1', go, 7);
+    expect(await handle.result()).toBe(7);
+  });
+});

@@ -336,7 +336,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
 
   /** A handle to an existing run (not checked until used). */
   handle<O = unknown>(id: string): WorkflowHandle<O> {
-    return { id, result: () => this.#result(id) as Promise<O> };
+    return { id, result: (options) => this.#result(id, options?.signal) as Promise<O> };
   }
 
   /** The run's current state, or `undefined` when no run has that id. */
@@ -679,7 +679,8 @@ export class Engine extends EventTarget implements AsyncDisposable {
     return waking;
   }
 
-  async #result(id: string): Promise<unknown> {
+  async #result(id: string, signal?: AbortSignal): Promise<unknown> {
+    signal?.throwIfAborted();
     let record: RunRecord | undefined = this.#executors.get(id)?.run;
     if (record === undefined) {
       record = await this.#storage.getRun(id);
@@ -691,7 +692,20 @@ export class Engine extends EventTarget implements AsyncDisposable {
       let waiters = this.#waiters.get(id);
       if (waiters === undefined) this.#waiters.set(id, (waiters = []));
       waiters.push(waiter);
-      record = await waiter.promise;
+      // A caller that stops waiting takes its waiter along: polling a long run leaks nothing.
+      const onAbort = (): void => {
+        const list = this.#waiters.get(id);
+        const index = list?.indexOf(waiter) ?? -1;
+        if (index >= 0) list!.splice(index, 1);
+        if (list?.length === 0) this.#waiters.delete(id);
+        waiter.reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        record = await waiter.promise;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
     }
     return runOutcome(record, this.#codec);
   }

@@ -5,13 +5,21 @@
  *
  * Inputs are the merged parameters of a call. Over REST, path parameters and query strings arrive
  * as strings, so numbers are coerced and repeated query parameters become arrays (see
- * docs/server.md for the exact parameter names); over JSON-RPC the params object is the input.
+ * docs/rest-api.md for the exact parameter names); over JSON-RPC the params object is the input.
  */
 import { z } from 'zod';
 import { defineOperation, Scope } from './operation-spec.ts';
 
 const STATUSES = ['pending', 'running', 'suspended', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
-const CATEGORIES = ['activity', 'workflow', 'timeout', 'nondeterminism', 'not_registered', 'cancelled', 'internal'] as const;
+const CATEGORIES = [
+  'activity',
+  'workflow',
+  'timeout',
+  'nondeterminism',
+  'not_registered',
+  'cancelled',
+  'internal',
+] as const;
 
 const id = z.string().min(1).max(256).describe('Workflow id');
 const name = z.string().min(1).max(256);

@@ -37,6 +37,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   update_not_handled: 422,
   query_not_handled: 422,
   rate_limited: 429,
+  /** The client went away before the answer (nginx's 499): not a server error in the metrics. */
+  client_closed_request: 499,
   engine_closed: 503,
 };
 
@@ -55,12 +57,17 @@ export function httpStatusOf(code: string): number {
   return STATUS_BY_CODE[code] ?? 500;
 }
 
-/** JSON-RPC code of an error: invalid params for caller mistakes (400), the server range otherwise. */
+/**
+ * JSON-RPC code of an error: invalid params (-32602) for a caller's mistake (400), internal
+ * (-32603) for 500, and otherwise a code in the implementation-defined server range that names the
+ * HTTP status: -32000 minus its last two digits for 4xx (404 → -32004, 409 → -32009, 422 → -32022),
+ * -32050 minus them for 5xx (503 → -32053). `error.data.code` carries the Weft code either way.
+ */
 export function jsonRpcCodeOf(code: string): number {
   const status = httpStatusOf(code);
   if (status === 400) return JsonRpcCode.invalidParams;
   if (status === 500) return JsonRpcCode.internalError;
-  return JsonRpcCode.serverError - (status % 100);
+  return status < 500 ? JsonRpcCode.serverError - (status - 400) : JsonRpcCode.serverError - 50 - (status - 500);
 }
 
 /** What every error response carries. */

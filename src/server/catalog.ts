@@ -76,19 +76,13 @@ const handlers: Handlers = {
   },
 
   'weft.workflows.result': async (engine, input, context) => {
-    const waited = Promise.withResolvers<never>();
-    const timer = setTimeout(
-      () => waited.reject(new ResultTimeoutError(input.id, context.resultTimeoutMs)),
-      context.resultTimeoutMs,
-    );
-    const onAbort = (): void => waited.reject(context.signal.reason);
-    context.signal.addEventListener('abort', onAbort, { once: true });
+    // The wait ends when the caller goes away or the result wait is over, and takes its waiter along.
+    const timeout = AbortSignal.timeout(context.resultTimeoutMs);
     try {
-      return { result: await Promise.race([engine.handle(input.id).result(), waited.promise]) };
-    } finally {
-      clearTimeout(timer);
-      context.signal.removeEventListener('abort', onAbort);
-      waited.promise.catch(() => undefined);
+      return { result: await engine.handle(input.id).result({ signal: AbortSignal.any([context.signal, timeout]) }) };
+    } catch (error) {
+      if (timeout.aborted && !context.signal.aborted) throw new ResultTimeoutError(input.id, context.resultTimeoutMs);
+      throw error;
     }
   },
 

@@ -1,0 +1,192 @@
+import { describe, expect, test } from 'bun:test';
+import { MethodCallValidator, validateOpenRPCDocument } from '@open-rpc/schema-utils-js';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import packageJson from '../../../package.json' with { type: 'json' };
+import type { OperationSpec } from '../../protocol/operation-spec.ts';
+import { operations } from '../../protocol/operations.ts';
+import { catalog } from '../catalog.ts';
+import { openApiDocument, openRpcDocument } from './documents.ts';
+
+type OpenApiOperation = {
+  operationId?: string;
+  parameters?: { name: string; in: string; required: boolean; style?: string; explode?: boolean }[];
+  requestBody?: { content: Record<string, unknown> };
+  responses: Record<string, { content?: Record<string, unknown> }>;
+};
+type OpenRpcMethod = { name: string; params: { name: string; required: boolean }[]; result: unknown };
+
+const specs = operations as readonly OperationSpec[];
+const paths = openApiDocument()['paths'] as Record<string, Record<string, OpenApiOperation>>;
+const methods = openRpcDocument()['methods'] as OpenRpcMethod[];
+
+function openApiOperation(spec: OperationSpec): OpenApiOperation | undefined {
+  const path = `/api/v1${spec.rest.path.replace(/:(\w+)/g, '{$1}')}`;
+  return paths[path]?.[spec.rest.method.toLowerCase()];
+}
+
+describe('the OpenAPI document', () => {
+  test('is valid OpenAPI 3.1 and its references resolve', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(structuredClone(openApiDocument()));
+    expect(result.errors).toBeUndefined();
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+    expect(() => validator.resolveRefs()).not.toThrow();
+  });
+
+  test('would fail the validator if it were malformed (the validator is not a pushover)', async () => {
+    const broken = structuredClone(openApiDocument()) as { paths: Record<string, Record<string, OpenApiOperation>> };
+    broken.paths['/api/v1/workflows']!['get']!.parameters![0]!.in = 'body'; // OpenAPI 2 spelling, gone in 3.x
+    expect((await new Validator().validate(broken)).valid).toBe(false);
+  });
+
+  test('documents every catalog operation at its REST route, with the JSON-RPC name as operationId', () => {
+    for (const { spec } of catalog.values()) {
+      expect({ name: spec.name, operationId: openApiOperation(spec)?.operationId }).toEqual({
+        name: spec.name,
+        operationId: spec.name,
+      });
+    }
+    const operationIds = Object.values(paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId));
+    expect(new Set(operationIds.filter((id) => id !== undefined)).size).toBe(
+      operationIds.filter((id) => id !== undefined).length,
+    );
+  });
+
+  test('answers each success status of the catalog, 202 for operations that may still be pending, and no body for 204', () => {
+    for (const spec of specs) {
+      const responses = openApiOperation(spec)!.responses;
+      const status = String(spec.rest.status ?? 200);
+      expect(responses[status]).toBeDefined();
+      if (status === '204') expect(responses[status]!.content).toBeUndefined();
+    }
+    expect(Object.keys(openApiOperation(catalog.get('weft.workflows.update')!.spec)!.responses)).toContain('202');
+    expect(Object.keys(openApiOperation(catalog.get('weft.updates.get')!.spec)!.responses)).toContain('202');
+    expect(Object.keys(openApiOperation(catalog.get('weft.workflows.start')!.spec)!.responses)).toContain('201');
+  });
+
+  test('lists the error statuses an operation can produce, each with the error body', () => {
+    const statuses = (name: string): string[] => Object.keys(openApiOperation(catalog.get(name)!.spec)!.responses);
+    const expectStatuses = (name: string, expected: string[]): void => {
+      expect(expected.filter((status) => !statuses(name).includes(status))).toEqual([]);
+    };
+    expectStatuses('weft.workflows.start', ['400', '409', '413', '415', '500']);
+    expectStatuses('weft.workflows.get', ['400', '404', '500']);
+    expectStatuses('weft.workflows.result', ['404', '408', '422']);
+    expectStatuses('weft.workflows.update', ['404', '409', '422']);
+    const notFound = openApiOperation(catalog.get('weft.workflows.get')!.spec)!.responses['404']!;
+    expect(notFound.content).toEqual({
+      'application/json': { schema: { $ref: '#/components/schemas/Error' } },
+      'application/msgpack': { schema: { $ref: '#/components/schemas/Error' } },
+    });
+  });
+
+  test('takes the list filters as the snake_case query parameters the REST transport reads, repeated ones exploded', () => {
+    const list = openApiOperation(catalog.get('weft.workflows.list')!.spec)!;
+    const query = list.parameters!.filter((p) => p.in === 'query');
+    expect(query.map((p) => p.name).sort()).toEqual(
+      [
+        'status',
+        'type',
+        'id_prefix',
+        'failure_category',
+        'parent_id',
+        'created_after',
+        'created_before',
+        'updated_after',
+        'updated_before',
+        'deadline_after',
+        'deadline_before',
+        'include',
+        'limit',
+        'offset',
+      ].sort(),
+    );
+    for (const name of ['status', 'type', 'failure_category', 'include']) {
+      expect(query.find((p) => p.name === name)).toMatchObject({ style: 'form', explode: true });
+    }
+    expect(JSON.stringify(list)).toContain('attribute.<name>');
+    const aggregate = openApiOperation(catalog.get('weft.workflows.aggregate')!.spec)!;
+    expect(aggregate.parameters!.find((p) => p.name === 'group_by')).toMatchObject({ in: 'query', required: true });
+    const events = openApiOperation(catalog.get('weft.events.list')!.spec)!;
+    expect(events.parameters!.map((p) => p.name)).toEqual(['after', 'limit']);
+  });
+
+  test('declares path parameters and JSON or MessagePack bodies without repeating the path parameters', () => {
+    const signal = openApiOperation(catalog.get('weft.workflows.signal')!.spec)!;
+    expect(signal.parameters!.map((p) => [p.name, p.in, p.required])).toEqual([
+      ['id', 'path', true],
+      ['name', 'path', true],
+    ]);
+    expect(Object.keys(signal.requestBody!.content)).toEqual(['application/json', 'application/msgpack']);
+    expect(JSON.stringify(signal.requestBody)).not.toContain('"id"');
+  });
+
+  test('also covers health and metrics under /v1, the discovery documents and POST /api/jsonrpc', () => {
+    expect(paths['/v1/health']?.['get']).toBeDefined();
+    expect(paths['/v1/metrics']?.['get']?.responses['200']?.content).toHaveProperty(['text/plain']);
+    expect(paths['/openapi.json']?.['get']).toBeDefined();
+    expect(paths['/openrpc.json']?.['get']).toBeDefined();
+    expect(paths['/api/jsonrpc']?.['post']).toBeDefined();
+  });
+});
+
+describe('the OpenRPC document', () => {
+  test('is valid OpenRPC 1.3.2 with the package version', () => {
+    expect(validateOpenRPCDocument(structuredClone(openRpcDocument()) as never)).toBe(true);
+    expect(openRpcDocument()['openrpc']).toBe('1.3.2');
+    expect((openRpcDocument()['info'] as { version: string }).version).toBe(packageJson.version);
+    const broken = structuredClone(openRpcDocument()) as { methods: { params?: unknown }[] };
+    delete broken.methods[0]!.params;
+    expect(validateOpenRPCDocument(broken as never)).not.toBe(true);
+  });
+
+  test('has one method per catalog operation, by name, with one param per input field', () => {
+    expect(methods.map((m) => m.name)).toEqual([...catalog.keys()]);
+    const start = methods.find((m) => m.name === 'weft.workflows.start')!;
+    expect(start.params.map((p) => [p.name, p.required])).toEqual([
+      ['type', true],
+      ['input', false],
+      ['id', false],
+      ['idempotencyKey', false],
+      ['executionTimeout', false],
+    ]);
+    const signal = methods.find((m) => m.name === 'weft.workflows.signal')!;
+    expect(signal.params.map((p) => [p.name, p.required])).toEqual([
+      ['id', true],
+      ['name', true],
+      ['payload', false],
+    ]);
+  });
+
+  test('lists required params before optional ones, as OpenRPC asks', () => {
+    for (const method of methods) {
+      const firstOptional = method.params.findIndex((p) => !p.required);
+      if (firstOptional >= 0) expect(method.params.slice(firstOptional).every((p) => !p.required)).toBe(true);
+    }
+  });
+
+  test('describes calls the server accepts: a validator built from it agrees with the catalog schemas', () => {
+    const validator = new MethodCallValidator(structuredClone(openRpcDocument()) as never);
+    const ok = validator.validate('weft.workflows.start', { type: 'greet', input: { a: 1 }, executionTimeout: '5m' });
+    expect(ok).toEqual([]);
+    const bad = validator.validate('weft.workflows.start', { id: '' });
+    expect(Array.isArray(bad) && bad.length > 0).toBe(true);
+  });
+});
+
+describe('both documents', () => {
+  test('are built once and frozen', () => {
+    expect(openApiDocument()).toBe(openApiDocument());
+    expect(openRpcDocument()).toBe(openRpcDocument());
+    expect(Object.isFrozen(openApiDocument()['paths'])).toBe(true);
+    expect(Object.isFrozen(openRpcDocument()['methods'])).toBe(true);
+  });
+
+  test('embed no schema references of their own (a nested $defs would point at the wrong root)', () => {
+    for (const doc of [openApiDocument(), openRpcDocument()]) {
+      const refs = JSON.stringify(doc).match(/"\$ref":"[^"]*"/g) ?? [];
+      for (const ref of refs) expect(ref).toMatch(/"#\/components\/schemas\/\w+"/);
+    }
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * Which error codes each catalog operation can answer with, for the discovery documents: the
+ * OpenAPI document turns them into response statuses, the OpenRPC document into JSON-RPC error
+ * codes, both through the one table in protocol/wire-errors.ts.
+ *
+ * Trap it avoids: an operation added without its errors. The table is keyed by every catalog
+ * name, so a new operation is a compile error here until its errors are listed.
+ */
+import type { OperationSpec } from '../../protocol/operation-spec.ts';
+import type { CatalogOperation } from '../../protocol/operations.ts';
+
+/** What the handler of each operation raises itself (from the engine or the server layer). */
+const RAISED_BY: { readonly [K in CatalogOperation['name']]: readonly string[] } = {
+  'weft.system.health': [],
+  'weft.workflows.start': [
+    'engine_closed',
+    'workflow_type_not_registered',
+    'invalid_argument',
+    'invalid_duration',
+    'payload_not_serializable',
+    'workflow_already_exists',
+    'payload_too_large',
+  ],
+  'weft.workflows.list': ['invalid_argument'],
+  'weft.workflows.aggregate': ['invalid_argument'],
+  'weft.workflows.get': ['workflow_not_found'],
+  'weft.workflows.result': [
+    'workflow_not_found',
+    'result_timeout',
+    'workflow_failed',
+    'workflow_cancelled',
+    'workflow_timed_out',
+  ],
+  'weft.workflows.delete': ['engine_closed', 'workflow_not_found'],
+  'weft.workflows.cancel': ['engine_closed', 'workflow_not_found', 'workflow_not_running'],
+  'weft.workflows.signal': [
+    'engine_closed',
+    'invalid_argument',
+    'payload_not_serializable',
+    'workflow_not_found',
+    'workflow_not_running',
+    'payload_too_large',
+  ],
+  'weft.workflows.update': [
+    'engine_closed',
+    'invalid_duration',
+    'payload_not_serializable',
+    'workflow_not_found',
+    'workflow_not_running',
+    'payload_too_large',
+    'update_failed',
+    'update_not_handled',
+  ],
+  'weft.updates.get': ['update_not_found'],
+  'weft.workflows.getAttributes': ['workflow_not_found'],
+  'weft.workflows.setAttributes': ['engine_closed', 'invalid_argument', 'workflow_not_found'],
+  'weft.workflows.query': [
+    'engine_closed',
+    'invalid_argument',
+    'payload_not_serializable',
+    'workflow_not_found',
+    'workflow_not_running',
+    'query_not_handled',
+  ],
+  'weft.events.list': [],
+};
+
+/** Read a body (REST): malformed, too large, or in a format other than JSON and MessagePack. */
+const BODY_ERRORS = ['bad_request', 'request_too_large', 'unsupported_media_type'] as const;
+
+/**
+ * Every error code `spec` can answer with over `transport`: invalid parameters (when there are
+ * parameters to get wrong), the body errors of a REST body, its own, and `internal`.
+ */
+export function errorCodesOf(spec: OperationSpec, transport: 'rest' | 'jsonrpc'): string[] {
+  const codes = new Set<string>();
+  const takesInput = transport === 'jsonrpc' || spec.rest.from !== 'none' || spec.rest.path.includes(':');
+  if (takesInput) codes.add('invalid_params');
+  if (transport === 'rest' && spec.rest.from === 'body') for (const code of BODY_ERRORS) codes.add(code);
+  for (const code of RAISED_BY[spec.name as CatalogOperation['name']] ?? []) codes.add(code);
+  codes.add('internal');
+  return [...codes];
+}
+
+/**
+ * The operations that can answer "accepted, still pending" (REST 202): an update that outlived
+ * its `timeout`, and an update asked for while it runs.
+ */
+export const MAY_BE_PENDING: ReadonlySet<string> = new Set<CatalogOperation['name']>([
+  'weft.workflows.update',
+  'weft.updates.get',
+]);

@@ -1,0 +1,187 @@
+/**
+ * `handleRequest(request, engine, options)`: the whole HTTP API as a pure `Request → Response`
+ * function, with nothing Bun-specific, so `serve()`, another framework or a Service Worker can put
+ * it behind any listener.
+ *
+ * The route table is data built from the operation catalog: each spec's REST binding under
+ * `/api/v1` (canonical) and `/v1`, beside the JSON-RPC endpoint, the discovery documents and the
+ * metrics. Every error leaves as `{ "error": { code, message, details? } }` in the negotiated
+ * format with the status of `protocol/wire-errors.ts`.
+ *
+ * Trap it avoids: a 500 for a caller's mistake. Routing, body reading, query mapping and validation
+ * all throw `WeftError`s with 4xx codes; only an error nobody anticipated becomes a 500 `internal`,
+ * and its message and stack stay in the server log, not the response.
+ */
+import type { Engine } from '../engine/engine.ts';
+import { WeftError } from '../core/errors.ts';
+import { httpStatusOf, toWireError } from '../protocol/wire-errors.ts';
+import { catalog, type CatalogEntry, type OperationContext } from './catalog.ts';
+import { openApiDocument, openRpcDocument } from './discovery/documents.ts';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_RESULT_TIMEOUT_MS,
+  type HandlerOptions,
+  type MetricsSink,
+} from './handler-options.ts';
+import { handleJsonRpc, jsonRpcParseError } from './jsonrpc/jsonrpc.ts';
+import { encodeResponse, readRequestBody, responseFormat, type MediaType } from './negotiation.ts';
+import { runRestOperation } from './rest-operation.ts';
+import { RouteTable, type RouteMatch } from './route-table.ts';
+import { MethodNotAllowedError, RouteNotFoundError } from './server-errors.ts';
+
+/** The prefixes every REST route answers under; the first is canonical. */
+export const REST_PREFIXES = ['/api/v1', '/v1'] as const;
+/** Route label given to metrics for a request no route matched. */
+export const UNMATCHED_ROUTE = 'unmatched';
+/** Content-Type of `GET /v1/metrics`: the Prometheus text exposition format. */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+type Target =
+  | { kind: 'operation'; entry: CatalogEntry }
+  | { kind: 'jsonrpc' }
+  | { kind: 'openapi' }
+  | { kind: 'openrpc' }
+  | { kind: 'metrics' };
+
+const routeTable = new RouteTable<Target>([
+  ...REST_PREFIXES.flatMap((prefix) => [
+    ...[...catalog.values()].map((entry) => ({
+      method: entry.spec.rest.method,
+      pattern: `${prefix}${entry.spec.rest.path}`,
+      target: { kind: 'operation', entry } as const,
+    })),
+    { method: 'GET', pattern: `${prefix}/metrics`, target: { kind: 'metrics' } as const },
+  ]),
+  { method: 'POST', pattern: '/api/jsonrpc', target: { kind: 'jsonrpc' } },
+  { method: 'GET', pattern: '/openapi.json', target: { kind: 'openapi' } },
+  { method: 'GET', pattern: '/openrpc.json', target: { kind: 'openrpc' } },
+]);
+
+/**
+ * Answers one HTTP request: REST routes under `/api/v1` and `/v1`, `POST /api/jsonrpc`,
+ * `GET /openapi.json`, `GET /openrpc.json` and `GET /v1/metrics`. Never throws; every failure is a
+ * response with an error body.
+ *
+ * @example
+ * import { handleRequest } from '@lostgradient/weft/server/handler';
+ * const response = await handleRequest(new Request('http://local/v1/health'), engine);
+ * await response.json(); // { status: 'ok' }
+ */
+export async function handleRequest(request: Request, engine: Engine, options: HandlerOptions = {}): Promise<Response> {
+  const started = performance.now();
+  const format = responseFormat(request);
+  let route = UNMATCHED_ROUTE;
+  let response: Response;
+  try {
+    const url = new URL(request.url);
+    const lookup = routeTable.match(request.method, url.pathname);
+    if (lookup.kind === 'not_found') throw new RouteNotFoundError(url.pathname);
+    if (lookup.kind === 'method_not_allowed') {
+      route = lookup.pattern;
+      const error = toWireError(new MethodNotAllowedError(request.method, lookup.allow));
+      response = encodeResponse({ error }, 405, format, { allow: lookup.allow.join(', ') });
+    } else {
+      route = lookup.route.pattern;
+      response = await dispatch(lookup, { request, url, engine, options, format });
+    }
+  } catch (error) {
+    response = errorResponse(error, request, format);
+  }
+  record(options.metrics, route, methodLabel(request.method), response.status, performance.now() - started);
+  return response;
+}
+
+interface Dispatch {
+  request: Request;
+  url: URL;
+  engine: Engine;
+  options: HandlerOptions;
+  format: MediaType;
+}
+
+async function dispatch(match: RouteMatch<Target>, call: Dispatch): Promise<Response> {
+  const { target } = match.route;
+  const maxBodyBytes = call.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  switch (target.kind) {
+    case 'operation': {
+      const outcome = await runRestOperation(target.entry, {
+        request: call.request,
+        url: call.url,
+        params: match.params,
+        engine: call.engine,
+        context: contextOf(call),
+        maxBodyBytes,
+      });
+      if (outcome.status === 204) return new Response(null, { status: 204 });
+      return encodeResponse(outcome.body, outcome.status, call.format);
+    }
+    case 'jsonrpc':
+      return jsonRpc(call, maxBodyBytes);
+    case 'openapi':
+      return encodeResponse(openApiDocument(), 200, call.format);
+    case 'openrpc':
+      return encodeResponse(openRpcDocument(), 200, call.format);
+    case 'metrics': {
+      const metrics = call.options.metrics;
+      if (metrics === undefined) throw new RouteNotFoundError(call.url.pathname);
+      return new Response(await metrics.render(), { status: 200, headers: { 'content-type': METRICS_CONTENT_TYPE } });
+    }
+  }
+}
+
+/**
+ * `POST /api/jsonrpc`: limits and media types as for REST (413, 415); a body that does not parse
+ * (or is empty) is the JSON-RPC parse error with status 400; a notification, or a batch of
+ * notifications only, has no response body (204); every other answer is a 200.
+ */
+async function jsonRpc(call: Dispatch, maxBodyBytes: number): Promise<Response> {
+  let body: unknown;
+  try {
+    body = await readRequestBody(call.request, maxBodyBytes);
+  } catch (error) {
+    if (!(error instanceof WeftError) || error.code !== 'bad_request') throw error;
+    return encodeResponse(jsonRpcParseError(), 400, call.format);
+  }
+  if (body === undefined) return encodeResponse(jsonRpcParseError(), 400, call.format);
+  const reply = await handleJsonRpc(body, call.engine, contextOf(call));
+  if (reply === undefined) return new Response(null, { status: 204 });
+  return encodeResponse(reply, 200, call.format);
+}
+
+function contextOf(call: Dispatch): OperationContext {
+  return {
+    signal: call.request.signal,
+    resultTimeoutMs: call.options.resultTimeoutMs ?? DEFAULT_RESULT_TIMEOUT_MS,
+  };
+}
+
+/** Status 499 (as nginx logs it): the client went away, so nobody reads this response. */
+const CLIENT_CLOSED_REQUEST = 499;
+
+function errorResponse(error: unknown, request: Request, format: MediaType): Response {
+  if (!(error instanceof WeftError) && request.signal.aborted) {
+    const body = { error: { code: 'client_closed_request', message: 'The client closed the request' } };
+    return encodeResponse(body, CLIENT_CLOSED_REQUEST, format);
+  }
+  const wire = toWireError(error);
+  const status = httpStatusOf(wire.code);
+  if (status === 500) console.error(`weft: ${request.method} ${request.url} failed:`, error);
+  return encodeResponse({ error: wire }, status, format);
+}
+
+const KNOWN_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** Methods as a metrics label: any other method a client makes up counts as `OTHER`, bounding cardinality. */
+function methodLabel(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : 'OTHER';
+}
+
+function record(metrics: MetricsSink | undefined, route: string, method: string, status: number, ms: number): void {
+  if (metrics === undefined) return;
+  try {
+    metrics.recordRequest(route, method, status, ms);
+  } catch (error) {
+    // A broken metrics sink must not cost the caller their answer.
+    console.error('weft: metrics.recordRequest failed:', error);
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * JSON-RPC 2.0 over the operation catalog (`POST /api/jsonrpc`): every catalog operation is a
+ * method of the same name, its input the by-name params, validated by the same schema and run by
+ * the same handler as over REST. `rpc.discover` answers the OpenRPC document.
+ *
+ * The HTTP handler parses the body (JSON or MessagePack) and hands the value here; a body it
+ * cannot parse is answered with `jsonRpcParseError()`.
+ *
+ * Trap it avoids: one bad call sinking a batch. Each call is read, validated and run on its own
+ * and every failure becomes that call's error response; nothing here throws.
+ */
+import { WeftError } from '../../core/errors.ts';
+import type { Engine } from '../../engine/engine.ts';
+import { httpStatusOf, JsonRpcCode, jsonRpcCodeOf, toWireError } from '../../protocol/wire-errors.ts';
+import { Accepted, catalog, type OperationContext } from '../catalog.ts';
+import { openRpcDocument } from '../discovery/documents.ts';
+import { parseOperationInput } from '../operation-input.ts';
+import { InvalidParamsError } from '../server-errors.ts';
+import { JSON_RPC_MAX_BATCH } from './limits.ts';
+
+/** A request id: what the client sent, echoed in the response; `null` when it could not be read. */
+export type JsonRpcId = string | number | null;
+
+/** `error.data` of every Weft JSON-RPC error: the Weft code, its HTTP status, and details. */
+export interface JsonRpcErrorData {
+  code: string;
+  status: number;
+  details?: Record<string, unknown>;
+}
+
+/** A JSON-RPC error object. */
+export interface JsonRpcError {
+  code: number;
+  message: string;
+  data: JsonRpcErrorData;
+}
+
+/** One JSON-RPC response: a `result` or an `error`, never both. */
+export type JsonRpcResponse =
+  { jsonrpc: '2.0'; id: JsonRpcId; result: unknown } | { jsonrpc: '2.0'; id: JsonRpcId; error: JsonRpcError };
+
+/** The method every OpenRPC server answers with its document. */
+const DISCOVER = 'rpc.discover';
+
+/**
+ * Answers a parsed JSON-RPC body: a response for a call, an array of responses (in request order,
+ * notifications left out) for a batch, `undefined` when there is nothing to answer (a notification,
+ * or a batch of notifications only). A batch runs its calls concurrently and may hold at most
+ * `JSON_RPC_MAX_BATCH` calls.
+ *
+ * @example
+ * const answer = await handleJsonRpc({ jsonrpc: '2.0', id: 1, method: 'weft.workflows.get', params: { id: 'o-1' } }, engine, context);
+ * return answer === undefined ? new Response(null, { status: 204 }) : Response.json(answer);
+ */
+export async function handleJsonRpc(
+  body: unknown,
+  engine: Engine,
+  context: OperationContext,
+): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
+  if (!Array.isArray(body)) return answer(body, engine, context);
+  if (body.length === 0) return failure(null, invalidRequest('An empty batch is not a request'));
+  if (body.length > JSON_RPC_MAX_BATCH) {
+    return failure(
+      null,
+      invalidRequest(`A batch may hold at most ${JSON_RPC_MAX_BATCH} calls, not ${body.length}`, {
+        limit: JSON_RPC_MAX_BATCH,
+        size: body.length,
+      }),
+    );
+  }
+  const answers = await Promise.all(body.map((call) => answer(call, engine, context)));
+  const responses = answers.filter((response) => response !== undefined);
+  return responses.length === 0 ? undefined : responses;
+}
+
+/**
+ * The response to a body that is not valid JSON or MessagePack (-32700, id `null`).
+ *
+ * @example
+ * try { body = JSON.parse(text) } catch { return Response.json(jsonRpcParseError()) }
+ */
+export function jsonRpcParseError(): JsonRpcResponse {
+  return failure(null, {
+    code: JsonRpcCode.parseError,
+    message: 'Parse error: the body is not valid JSON or MessagePack',
+    data: { code: 'bad_request', status: httpStatusOf('bad_request') },
+  });
+}
+
+/** A well-formed request; `id` undefined for a notification. */
+interface Call {
+  id: JsonRpcId | undefined;
+  method: string;
+  params: Record<string, unknown> | unknown[] | undefined;
+}
+
+async function answer(value: unknown, engine: Engine, context: OperationContext): Promise<JsonRpcResponse | undefined> {
+  const call = readCall(value);
+  if (!('method' in call)) return failure(call.id, invalidRequest(call.problem));
+  let result: unknown;
+  try {
+    result = await invoke(call, engine, context);
+  } catch (error) {
+    return call.id === undefined ? undefined : failure(call.id, errorOf(error));
+  }
+  // A notification runs, and is never answered — not even with its error.
+  return call.id === undefined ? undefined : { jsonrpc: '2.0', id: call.id, result: result ?? null };
+}
+
+async function invoke(call: Call, engine: Engine, context: OperationContext): Promise<unknown> {
+  if (call.method === DISCOVER) {
+    if (!isEmptyParams(call.params)) {
+      throw new InvalidParamsError(DISCOVER, [{ path: '', message: `${DISCOVER} takes no params` }]);
+    }
+    return openRpcDocument();
+  }
+  const entry = catalog.get(call.method);
+  if (entry === undefined) throw new MethodNotFoundError(call.method);
+  if (Array.isArray(call.params)) {
+    throw new InvalidParamsError(call.method, [{ path: '', message: 'params must be an object (by name)' }]);
+  }
+  const input = parseOperationInput(entry.spec, call.params ?? {});
+  const output = await entry.handle(engine, input, context);
+  // JSON-RPC has no 202: an accepted (still pending) answer is just the answer.
+  return output instanceof Accepted ? (output.value as unknown) : output;
+}
+
+/** Reads a request object, or says why it is not one (with the id, when that could be read). */
+function readCall(value: unknown): Call | { id: JsonRpcId; problem: string } {
+  if (!isPlainObject(value)) return { id: null, problem: 'A request must be an object' };
+  const hasId = Object.hasOwn(value, 'id') && value['id'] !== undefined;
+  const id = hasId ? value['id'] : undefined;
+  if (hasId && !isId(id)) return { id: null, problem: 'id must be a string, a number or null' };
+  const echo = hasId ? (id as JsonRpcId) : null;
+  if (value['jsonrpc'] !== '2.0') return { id: echo, problem: 'jsonrpc must be "2.0"' };
+  const method = value['method'];
+  if (typeof method !== 'string') return { id: echo, problem: 'method must be a string' };
+  const params = value['params'];
+  if (params !== undefined && !Array.isArray(params) && !isPlainObject(params)) {
+    return { id: echo, problem: 'params must be an object or an array' };
+  }
+  return { id: id as JsonRpcId | undefined, method, params };
+}
+
+function isId(value: unknown): value is JsonRpcId {
+  return value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function isEmptyParams(params: Call['params']): boolean {
+  if (params === undefined) return true;
+  return Array.isArray(params) ? params.length === 0 : Object.keys(params).length === 0;
+}
+
+/** Not a catalog method. Code `not_found` (404) in `error.data`, -32601 on the wire. */
+class MethodNotFoundError extends WeftError {
+  constructor(method: string) {
+    super('not_found', `Method not found: ${method}`, { details: { method } });
+  }
+}
+
+function invalidRequest(problem: string, details?: Record<string, unknown>): JsonRpcError {
+  const data: JsonRpcErrorData = { code: 'bad_request', status: httpStatusOf('bad_request') };
+  if (details !== undefined) data.details = details;
+  return { code: JsonRpcCode.invalidRequest, message: `Invalid Request: ${problem}`, data };
+}
+
+/** Anything thrown, as a JSON-RPC error: the Weft code decides the JSON-RPC code and travels in `data`. */
+function errorOf(error: unknown): JsonRpcError {
+  const wire = toWireError(error);
+  const data: JsonRpcErrorData = { code: wire.code, status: httpStatusOf(wire.code) };
+  if (wire.details !== undefined) data.details = wire.details;
+  const code = error instanceof MethodNotFoundError ? JsonRpcCode.methodNotFound : jsonRpcCodeOf(wire.code);
+  return { code, message: wire.message, data };
+}
+
+function failure(id: JsonRpcId, error: JsonRpcError): JsonRpcResponse {
+  return { jsonrpc: '2.0', id, error };
+}
