@@ -6,7 +6,8 @@
  * columns, same payload size), with the same WAL/synchronous settings as the adapter. It is the
  * ceiling for anything that must write a row per workflow event. The visibility rows
  * (`engine.list` / `engine.aggregate` over 100,000 runs) are measured in `visibility.ts` against the
- * same questions in hand-written SQL.
+ * same questions in hand-written SQL. The HTTP rows (`http.ts`) drive `serve()` with a real load
+ * generator beside a `Bun.serve` hello-world under the same load.
  */
 import { Database } from 'bun:sqlite';
 import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { Engine, signal, workflow } from '../src/index.ts';
 import { SQLiteStorage } from '../src/storage/sqlite/index.ts';
 import type { Row } from './row.ts';
 import { percentile } from './row.ts';
+import { measureHttp } from './http.ts';
 import { measureVisibility } from './visibility.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
@@ -384,6 +386,8 @@ async function measureAll(): Promise<Row[]> {
     await measureRecovery();
     await measureBytesPerRun();
     await measureMemoryPerSuspendedRun();
+    // After the heap figure: the load generator runs in this process and leaves its garbage here.
+    rows.push(...(await measureHttp({ quick, dir })));
     // Last: its 100,000-run fixture must not leave garbage in the heap the memory figure measures.
     rows.push(
       ...(await measureVisibility({

@@ -6,9 +6,10 @@
 
 /**
  * The event types the engine dispatches, as `EngineEvent.type`. `data` carries, by type:
- * `workflow:started` `{ workflowType }`, `workflow:failed` `{ failureCategory, error }`,
+ * `workflow:started|completed|cancelled|timed-out` `{ workflowType }`, `workflow:failed`
+ * `{ workflowType, failureCategory, error }`,
  * `activity:*` `{ activity, seq }` (plus `attempts` once settled), `signal:received` `{ signal }`,
- * `engine:error` `{ error }`. The `update:*` and `worker:*` types are reserved: nothing emits them yet.
+ * `engine:error` `{ error }`. `update:completed` `{ update, updateId, ok }`. The `worker:*` types are reserved: nothing emits them yet.
  *
  * @example
  * engine.addEventListener(EngineEventType.workflowFailed, (e) => console.log((e as EngineEvent).data));

@@ -387,7 +387,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
       error: { name: error.name, message: error.message, code: error.code },
     };
     const now = this.#clock.now();
-    const event = this.#host.event('workflow:cancelled', id);
+    const event = this.#host.event('workflow:cancelled', id, { workflowType: run.type });
     const { watch } = await this.#storage.runTails(id);
     const frame = {
       runId: id,
@@ -395,7 +395,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
       type: 'workflow:cancelled',
       status: RunStatus.cancelled,
       at: now,
-      data: null,
+      data: event.event.data,
     };
     await this.#host.commit([
       { op: 'updateRun', id, patch: { ...patch, updatedAt: now } },

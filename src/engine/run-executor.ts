@@ -229,6 +229,7 @@ export class RunExecutor implements Queueable {
     await this.#finish(
       { status: RunStatus.completed, result, error: null, failureCategory: null },
       'workflow:completed',
+      { workflowType: this.run.type },
     );
   }
 
@@ -239,7 +240,7 @@ export class RunExecutor implements Queueable {
     await this.#finish(
       { status: RunStatus.failed, result: null, error: serialized, failureCategory },
       'workflow:failed',
-      { failureCategory, error: serialized },
+      { workflowType: this.run.type, failureCategory, error: serialized },
     );
   }
 
@@ -280,7 +281,7 @@ export class RunExecutor implements Queueable {
     mutations.push(
       ...changes,
       { op: 'deleteRunTimers', runId: this.id },
-      ...this.#transitions.record(event, patch.status),
+      ...this.#transitions.record(event, patch.status, { workflowType: this.run.type }),
       ...this.#host.ending(this, { ...patch, result: null }),
     );
     this.#releaseAll();

@@ -1,0 +1,15 @@
+/**
+ * Public entry of `@lostgradient/weft/server`: `serve()` and its types, and the metrics it serves.
+ * Re-exported by name so the package surface is exactly this list (`handleRequest` has its own
+ * entry, `@lostgradient/weft/server/handler`, free of anything Bun-specific).
+ *
+ * @example
+ * import { serve } from '@lostgradient/weft/server';
+ * await using server = serve({ engine, port: 8080 });
+ * console.log(`Weft server listening at ${server.url}`);
+ */
+export { DEFAULT_HOSTNAME, DEFAULT_PORT, serve, STOP_GRACE_MS } from './serve.ts';
+export type { ServeOptions, WeftServer } from './serve.ts';
+export { PrometheusMetrics } from './metrics/prometheus-metrics.ts';
+export type { PrometheusMetricsOptions } from './metrics/prometheus-metrics.ts';
+export { MetricName } from './metrics/metric-names.ts';

@@ -1,0 +1,178 @@
+/**
+ * `serve()`: the HTTP API of `handleRequest` on `Bun.serve()`, with the metrics behind
+ * `GET /v1/metrics`, returned as a `WeftServer` handle. The only Bun-specific file of the server.
+ *
+ * Traps it avoids:
+ * - A stop that hangs. `GET .../result` may wait 30 s for a run; `stop()` stops accepting at once,
+ *   lets requests in flight finish for a short grace period, then closes what is left.
+ * - An error page for a body over the limit. Bun refuses bodies over its own `maxRequestBodySize`
+ *   with a bare 413; that limit is set well above `maxBodyBytes`, so the handler's limit is the one
+ *   callers meet, with the usual error body.
+ * - Two servers on one port. With `development: false` Bun 1.4 binds with `SO_REUSEPORT` unless
+ *   told otherwise, so a second `serve()` (or `weft serve`) on a taken port would start silently
+ *   and take a share of the connections; `reusePort: false` makes it fail with `EADDRINUSE`.
+ * - Leaking the engine's listeners. The metrics subscribe to engine events; `stop()` detaches them,
+ *   so an engine outlives any number of servers started and stopped over it.
+ */
+import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { InvalidArgumentError } from '../core/errors.ts';
+import type { Engine } from '../engine/engine.ts';
+import { toWireError } from '../protocol/wire-errors.ts';
+import { handleRequest } from './handler.ts';
+import { DEFAULT_MAX_BODY_BYTES, type HandlerOptions } from './handler-options.ts';
+import { PrometheusMetrics } from './metrics/prometheus-metrics.ts';
+
+/**
+ * Port `serve()` binds when none is given.
+ *
+ * @example
+ * const server = serve({ engine, port: Number(process.env.PORT ?? DEFAULT_PORT) });
+ */
+export const DEFAULT_PORT = 3000;
+/**
+ * Address `serve()` binds when none is given: loopback only (pass `'0.0.0.0'` to accept remote clients).
+ *
+ * @example
+ * const server = serve({ engine, hostname: process.env.HOST ?? DEFAULT_HOSTNAME });
+ */
+export const DEFAULT_HOSTNAME = '127.0.0.1';
+/**
+ * How long `stop()` lets requests in flight finish before closing their connections (2 s).
+ *
+ * @example
+ * await server.stop(); // requests in flight get up to STOP_GRACE_MS to finish
+ */
+export const STOP_GRACE_MS = 2_000;
+
+/**
+ * Options of `serve()`. Authentication, CORS, rate limiting, a dashboard and remote workers come
+ * with later options; without them every operation is open to anyone who can connect.
+ *
+ * @example
+ * const server = serve({ engine, port: 8080, hostname: '0.0.0.0' });
+ */
+export interface ServeOptions {
+  /** The engine whose workflows the API serves. The server never closes it. */
+  engine: Engine;
+  /** TCP port; `0` picks a free one (read it back from `server.port`). Default 3000. */
+  port?: number;
+  /** Address to bind. Default `'127.0.0.1'`. */
+  hostname?: string;
+  /** Bun's development mode (error pages with source). Default false. */
+  development?: boolean;
+  /**
+   * The OpenTelemetry Prometheus exporter the metrics are read through; `GET /v1/metrics` serves
+   * its text on this server's port. Default: one created with `preventServerStart: true` (no port
+   * of its own). It must not be registered with another `MeterProvider`.
+   */
+  prometheusExporter?: PrometheusExporter;
+  /** Largest accepted request body in bytes; larger is 413 `request_too_large`. Default 1 MiB. */
+  maxBodyBytes?: number;
+}
+
+/**
+ * A running server. `stop()` (or leaving an `await using` block) stops it; the engine stays open.
+ *
+ * @example
+ * await using server = serve({ engine, port: 0 });
+ * const response = await fetch(`${server.url}/v1/health`);
+ */
+export interface WeftServer extends AsyncDisposable {
+  /** The bound port (the one chosen when `port: 0` was given). */
+  readonly port: number;
+  /** The bound address, as given (e.g. `'127.0.0.1'` or `'0.0.0.0'`). */
+  readonly hostname: string;
+  /**
+   * Where clients reach the server, without a trailing slash: `http://127.0.0.1:3000`. For a
+   * wildcard address (`0.0.0.0`, `::`) it names the loopback address instead.
+   */
+  readonly url: string;
+  /**
+   * Stops accepting connections, lets requests in flight finish (up to 2 s, then closes them) and
+   * detaches the metrics from the engine. Resolves once every connection is closed; idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Weft's HTTP API (REST under `/api/v1` and `/v1`, JSON-RPC at `/api/jsonrpc`, the
+ * discovery documents and `/v1/metrics`) on `Bun.serve()`.
+ *
+ * @example
+ * import { serve } from '@lostgradient/weft/server';
+ * const server = serve({ engine });
+ * console.log(`Weft server listening at ${server.url}`);
+ */
+export function serve(options: ServeOptions): WeftServer {
+  const { engine } = checkOptions(options);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const metrics = new PrometheusMetrics(
+    engine,
+    options.prometheusExporter === undefined ? {} : { prometheusExporter: options.prometheusExporter },
+  );
+  const handlerOptions: HandlerOptions = { maxBodyBytes, metrics };
+  let server: Bun.Server<undefined>;
+  try {
+    server = Bun.serve({
+      port: options.port ?? DEFAULT_PORT,
+      hostname: options.hostname ?? DEFAULT_HOSTNAME,
+      development: options.development ?? false,
+      reusePort: false,
+      // Bun's own limit only catches what the handler's would reject anyway.
+      maxRequestBodySize: Math.max(maxBodyBytes * 2, maxBodyBytes + DEFAULT_MAX_BODY_BYTES),
+      fetch: (request) => handleRequest(request, engine, handlerOptions),
+      // handleRequest never throws; this is the net under it, still in the API's error format.
+      error: (error) => {
+        console.error('weft: a request failed outside the handler:', error);
+        return Response.json({ error: toWireError(error) }, { status: 500 });
+      },
+    });
+  } catch (error) {
+    void metrics.close();
+    throw error;
+  }
+  const port = server.port ?? 0;
+  const hostname = server.hostname ?? options.hostname ?? DEFAULT_HOSTNAME;
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      const drained = server.stop(false);
+      const force = setTimeout(() => void server.stop(true), STOP_GRACE_MS);
+      try {
+        await drained;
+      } finally {
+        clearTimeout(force);
+        await metrics.close();
+      }
+    })();
+    return stopped;
+  };
+  return {
+    port,
+    hostname,
+    url: `http://${urlHost(hostname)}:${port}`,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+function checkOptions(options: ServeOptions): ServeOptions {
+  if (options?.engine == null) {
+    throw new InvalidArgumentError('serve({ engine }) needs an engine');
+  }
+  const { port, maxBodyBytes } = options;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
+    throw new InvalidArgumentError(`port must be an integer from 0 to 65535, not ${String(port)}`);
+  }
+  if (maxBodyBytes !== undefined && (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1)) {
+    throw new InvalidArgumentError(`maxBodyBytes must be a positive integer, not ${String(maxBodyBytes)}`);
+  }
+  return options;
+}
+
+/** The host part of the server's URL: loopback for a wildcard address, brackets for IPv6. */
+function urlHost(hostname: string): string {
+  if (hostname === '0.0.0.0' || hostname === '') return '127.0.0.1';
+  if (hostname === '::' || hostname === '[::]') return '[::1]';
+  return hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname;
+}
