@@ -52,12 +52,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export async function readRequestBody(request: Request, maxBytes: number): Promise<unknown> {
   const declared = request.headers.get('content-length');
+  let bytes: Uint8Array;
   if (declared !== null && declared.trim() !== '') {
     const length = Number(declared);
     if (!Number.isSafeInteger(length) || length < 0) throw new BadRequestError('Content-Length is not a valid length');
     if (length > maxBytes) throw new RequestTooLargeError(maxBytes);
+    // HTTP framing holds the body to its declared length: read it in one go, not chunk by chunk.
+    bytes = await readWhole(request, maxBytes);
+  } else {
+    bytes = await readLimited(request, maxBytes);
   }
-  const bytes = await readLimited(request, maxBytes);
   if (bytes.length === 0) return undefined;
   const type = mediaTypeOf(request.headers.get('content-type'));
   if (type === undefined || type === MediaType.json || type.endsWith('+json')) return checkDepth(parseJson(bytes));
@@ -122,6 +126,17 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   if (value instanceof Error) return { name: value.name, message: value.message };
   if (value instanceof RegExp) return value.toString();
   return value;
+}
+
+async function readWhole(request: Request, maxBytes: number): Promise<Uint8Array> {
+  let buffer: ArrayBuffer;
+  try {
+    buffer = await request.arrayBuffer();
+  } catch {
+    throw new BadRequestError('The request body could not be read');
+  }
+  if (buffer.byteLength > maxBytes) throw new RequestTooLargeError(maxBytes);
+  return new Uint8Array(buffer);
 }
 
 async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
