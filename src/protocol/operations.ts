@@ -27,7 +27,9 @@ const name = z.string().min(1).max(256);
 const duration = z.union([z.number().int().min(0), z.string().min(1).max(32)]);
 const isoDate = z.iso.datetime({ offset: true }).describe('ISO 8601 date-time');
 const attributeValue = z.union([z.string().max(1024), z.number(), z.boolean()]);
-const oneOrMany = <T extends z.ZodType>(schema: T) => z.union([schema, z.array(schema).max(16)]);
+/** One value or up to 16 (OR); `expected` names the allowed values in the error, since a union's own says only "Invalid input". */
+const oneOrMany = <T extends z.ZodType>(schema: T, expected: string) =>
+  z.union([schema, z.array(schema).max(16)], { error: `expected ${expected}, or a list of up to 16 of them` });
 
 const runStatus = z.enum(STATUSES);
 const failureCategory = z.enum(CATEGORIES);
@@ -68,10 +70,10 @@ const workflowState = z.object({
 
 /** The filter fields shared by list and aggregate. */
 const filter = {
-  status: oneOrMany(runStatus).optional(),
-  type: oneOrMany(z.string().min(1)).optional(),
+  status: oneOrMany(runStatus, `a status (${STATUSES.join(', ')})`).optional(),
+  type: oneOrMany(z.string().min(1), 'a workflow type').optional(),
   idPrefix: z.string().min(1).optional(),
-  failureCategory: oneOrMany(failureCategory).optional(),
+  failureCategory: oneOrMany(failureCategory, `a failure category (${CATEGORIES.join(', ')})`).optional(),
   parentId: z.string().min(1).optional(),
   createdAfter: isoDate.optional(),
   createdBefore: isoDate.optional(),
