@@ -1,10 +1,11 @@
 import { describe, expect, test } from 'bun:test';
-import { pack, unpack } from 'msgpackr';
+import { pack } from 'msgpackr';
 import type { Engine } from '../engine/engine.ts';
 import { signal, workflow } from '../index.ts';
 import { useTestEngines, type TestEngine } from '../testing/index.ts';
 import type { HandlerOptions, MetricsSink } from './handler-index.ts';
 import { handleRequest } from './handler-index.ts';
+import { client, errorOf, type Reply, type Send } from './test-client.ts';
 
 const go = signal<string>('go');
 const order = workflow({ name: 'order' }).execute(async function* (ctx, customer: string) {
@@ -16,43 +17,6 @@ const double = workflow({ name: 'double' }).execute(async function* (_ctx, n: nu
 });
 
 const harness = useTestEngines();
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: unknown;
-}
-
-interface Send {
-  (method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
-  engine: Engine;
-}
-
-/** A client of `handleRequest`: JSON in and out unless told otherwise; the body parsed by its type. */
-function client(engine: Engine, options?: HandlerOptions): Send {
-  const send = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const init: RequestInit = { method, headers: { ...headers } };
-    if (body !== undefined) {
-      init.body = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
-      if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
-        (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
-      }
-    }
-    const response = await handleRequest(new Request(`http://weft.test${path}`, init), engine, options);
-    return { status: response.status, headers: response.headers, body: await bodyOf(response) };
-  };
-  return Object.assign(send, { engine });
-}
-
-async function bodyOf(response: Response): Promise<unknown> {
-  const type = response.headers.get('content-type') ?? '';
-  if (response.status === 204) return (await response.arrayBuffer()).byteLength === 0 ? undefined : 'unexpected body';
-  if (type.startsWith('application/msgpack')) return unpack(new Uint8Array(await response.arrayBuffer()));
-  if (type.startsWith('application/json')) return response.json();
-  return response.text();
-}
-
-const errorOf = (code: string) => ({ error: expect.objectContaining({ code, message: expect.any(String) }) });
 
 /** o-1 (waiting for `go`) and d-1 (completed). */
 async function seeded(options?: HandlerOptions): Promise<{ t: TestEngine; send: Send }> {
