@@ -122,7 +122,8 @@ export function toRunQuery(filter: WorkflowFilter | undefined): RunQuery {
   return query;
 }
 
-const RANGE_FIELDS = [
+/** The date-range fields of a filter. */
+export const RANGE_FIELDS = [
   'createdAfter',
   'createdBefore',
   'updatedAfter',

@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import type { Duration } from '../core/duration.ts';
 import { WorkflowNotFoundError } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { WorkflowFilter } from '../engine/run-listing.ts';
+import { RANGE_FIELDS, type WorkflowFilter } from '../engine/run-listing.ts';
 import type { OperationSpec } from '../protocol/operation-spec.ts';
 import * as ops from '../protocol/operations.ts';
 import { operations, type CatalogOperation } from '../protocol/operations.ts';
@@ -161,22 +161,13 @@ function toFilter(input: FilterInput): WorkflowFilter {
   if (input.idPrefix !== undefined) filter.idPrefix = input.idPrefix;
   if (input.failureCategory !== undefined) filter.failureCategory = input.failureCategory;
   if (input.parentId !== undefined) filter.parentId = input.parentId;
-  for (const field of DATE_FIELDS) {
+  for (const field of RANGE_FIELDS) {
     const value = input[field];
     if (value !== undefined) filter[field] = new Date(value);
   }
   if (input.attributes !== undefined) filter.attributes = input.attributes;
   return filter;
 }
-
-const DATE_FIELDS = [
-  'createdAfter',
-  'createdBefore',
-  'updatedAfter',
-  'updatedBefore',
-  'deadlineAfter',
-  'deadlineBefore',
-] as const;
 
 /** Dates as ISO strings, so JSON and MessagePack responses carry the same text. */
 function isoDates(value: { createdAt: Date; updatedAt: Date; deadline: Date | null }) {
