@@ -134,6 +134,46 @@ describe('serve()', () => {
     expect((await post(`${server.url}/api/v1/workflows`, { type: 'order', input: 1 })).status).toBe(201);
   });
 
+  test('over the network, hundreds of malformed requests each get a 4xx error body and the server keeps serving', async () => {
+    const engine = await openEngine();
+    await using server = serve({ engine, port: 0 });
+    const random = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7919 + n * 31) % 256);
+    const requests: [string, RequestInit][] = [];
+    for (let i = 0; i < 60; i++) {
+      requests.push([
+        `/api/v1/workflows`,
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: random(i + 1) },
+      ]);
+      requests.push([
+        `/api/v1/workflows`,
+        { method: 'POST', headers: { 'content-type': 'application/msgpack' }, body: random(i + 3) },
+      ]);
+      requests.push([`/api/v1/workflows?limit=${i % 2 === 0 ? -i : 'x'}`, { method: 'GET' }]);
+      requests.push([`/api/v1/workflows/%E0%A4%A${i}/signal/go`, { method: 'POST', body: '{}' }]);
+      requests.push([
+        `/api/jsonrpc`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: `{"jsonrpc":"2.0","id":${i},"method":`,
+        },
+      ]);
+    }
+    for (const [path, init] of requests) {
+      const response = await fetch(`${server.url}${path}`, init);
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      const body = (await response.json()) as {
+        error?: { code: unknown; message: unknown; data?: { code?: unknown } };
+      };
+      // REST errors carry the Weft code in error.code; JSON-RPC errors (a numeric code) in error.data.code.
+      const code = path === '/api/jsonrpc' ? body.error?.data?.code : body.error?.code;
+      if (typeof code !== 'string') throw new Error(`${init.method} ${path}: ${JSON.stringify(body)}`);
+      expect(typeof body.error?.message).toBe('string');
+    }
+    expect((await post(`${server.url}/api/v1/workflows`, { type: 'order', input: 1 })).status).toBe(201);
+  });
+
   test('stop() closes the port, leaves the engine open, and is idempotent', async () => {
     const engine = await openEngine();
     const server = serve({ engine, port: 0 });
