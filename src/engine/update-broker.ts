@@ -21,7 +21,7 @@ import {
 } from '../core/errors.ts';
 import type { RandomSource } from '../core/random.ts';
 import { isFinished, type Storage, type UpdateRecord } from '../storage/storage.ts';
-import { MAX_ID_LENGTH } from './engine-options.ts';
+import { checkKey } from './engine-options.ts';
 import type { RunExecutor } from './run-executor.ts';
 
 /**
@@ -81,11 +81,7 @@ export class UpdateBroker {
   async update(id: string, name: string, payload: unknown, options: UpdateOptions = {}): Promise<UpdateOutcome> {
     if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('update needs a non-empty name');
     const key = options.idempotencyKey;
-    if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > MAX_ID_LENGTH)) {
-      throw new InvalidArgumentError(
-        `idempotencyKey must be a non-empty string of at most ${MAX_ID_LENGTH} characters`,
-      );
-    }
+    if (key !== undefined) checkKey(key, 'idempotencyKey');
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
     const bytes = this.#host.codec.encode(payload, `payload of update '${name}'`);
     let attempt: Promise<{ updateId: string; outcome: Promise<UpdateRecord> }>;

@@ -102,6 +102,9 @@ for (const [name, create] of [
       await expect(t.engine.update('nope', 'add', 1)).rejects.toMatchObject({ code: 'workflow_not_found' });
       await expect(t.engine.query('u-5', 'total')).rejects.toMatchObject({ code: 'workflow_not_running' });
       await expect(t.engine.update('u-5', '', 1)).rejects.toMatchObject({ code: 'invalid_argument' });
+      await expect(t.engine.update('u-5', 'add', 1, { idempotencyKey: 'k'.repeat(257) })).rejects.toMatchObject({
+        code: 'invalid_argument',
+      });
     });
 
     test('when the timeout passes first the caller learns the update is pending; getUpdate reports it until done', async () => {
