@@ -11,6 +11,7 @@ import { createCodec, DEFAULT_MAX_PAYLOAD_BYTES, type Codec } from '../core/code
 import { parseDuration } from '../core/duration.ts';
 import {
   EngineClosedError,
+  serializeError,
   InvalidArgumentError,
   TaskQueueUnavailableError,
   UnregisteredWorkflowTypesError,
@@ -48,6 +49,7 @@ import {
 import { UpdateBroker, type UpdateOptions, type UpdateOutcome, type UpdateState } from './update-broker.ts';
 import { ChildRuns, RESERVED_SIGNAL_PREFIX, type CreateRunOptions } from './child-runs.ts';
 import { DEADLINE_TIMER, type ExecutorHost } from './executor-host.ts';
+import { stateChangeWrites } from './run-transitions.ts';
 import { RunExecutor } from './run-executor.ts';
 import { SuspensionQueue } from './suspension-queue.ts';
 import { TimerService } from './timer-service.ts';
@@ -381,28 +383,15 @@ export class Engine extends EventTarget implements AsyncDisposable {
       return this.#children.cascadeOf(id);
     }
     const run = await this.#requireUnfinished(id);
-    const error = new WorkflowCancelledError(id);
-    const patch = {
-      status: RunStatus.cancelled,
-      error: { name: error.name, message: error.message, code: error.code },
-    };
-    const now = this.#clock.now();
-    const event = this.#host.event('workflow:cancelled', id, { workflowType: run.type });
+    const error = serializeError(new WorkflowCancelledError(id));
     const { watch } = await this.#storage.runTails(id);
-    const frame = {
-      runId: id,
-      seq: watch + 1,
-      type: 'workflow:cancelled',
-      status: RunStatus.cancelled,
-      at: now,
-      data: event.event.data,
-    };
     await this.#host.commit([
-      { op: 'updateRun', id, patch: { ...patch, updatedAt: now } },
+      { op: 'updateRun', id, patch: { status: RunStatus.cancelled, error, updatedAt: this.#clock.now() } },
       { op: 'deleteRunTimers', runId: id },
-      event,
-      { op: 'appendWatch', frame },
-      ...this.#children.endingWrites(run, { status: RunStatus.cancelled, result: null, error: patch.error }),
+      ...stateChangeWrites(this.#host, id, watch + 1, 'workflow:cancelled', RunStatus.cancelled, {
+        workflowType: run.type,
+      }),
+      ...this.#children.endingWrites(run, { status: RunStatus.cancelled, result: null, error }),
     ]);
     this.#settleWaiters(id);
     // Not in memory, so whether it started children is not known here: ask storage.

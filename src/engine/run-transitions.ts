@@ -40,9 +40,23 @@ export class RunTransitions {
 
   /** The fleet event and the watch frame of one state change, to commit with it. */
   record(type: EngineEventType, status: RunStatus, detail?: Record<string, unknown>): Mutation[] {
-    const runId = this.#executor.id;
-    const event = this.#engine.event(type, runId, detail);
-    const { at, data } = event.event;
-    return [event, { op: 'appendWatch', frame: { runId, seq: ++this.#watchSeq, type, status, at, data } }];
+    return stateChangeWrites(this.#engine, this.#executor.id, ++this.#watchSeq, type, status, detail);
   }
+}
+
+/**
+ * The event and the watch frame (numbered `watchSeq`) of one state change of a run: the one place
+ * that pairs them, for executors and for the engine's changes to runs it does not hold in memory.
+ */
+export function stateChangeWrites(
+  engine: Pick<ExecutorHost, 'event'>,
+  runId: string,
+  watchSeq: number,
+  type: EngineEventType,
+  status: RunStatus,
+  detail?: Record<string, unknown>,
+): Mutation[] {
+  const event = engine.event(type, runId, detail);
+  const { at, data } = event.event;
+  return [event, { op: 'appendWatch', frame: { runId, seq: watchSeq, type, status, at, data } }];
 }

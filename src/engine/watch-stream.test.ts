@@ -128,3 +128,24 @@ for (const [name, create] of [
     });
   });
 }
+
+describe('the watch log of a run cancelled while evicted', () => {
+  const harness = useTestEngines({ maxSuspendedInMemory: 0 });
+
+  test('gets the same terminal frame and event as a resident run, numbered after its stored frames', async () => {
+    const t = await harness(chat);
+    await t.engine.start(chat, 'a', { id: 'ev-1' });
+    await t.clock.advance(0);
+    await t.engine.cancel('ev-1');
+    const frames = await t.engine.readWatch('ev-1');
+    expect(frames.map((f) => [f.seq, f.type, f.status])).toEqual([
+      [1, 'workflow:started', 'running'],
+      [2, 'workflow:suspended', 'suspended'],
+      [3, 'workflow:cancelled', 'cancelled'],
+    ]);
+    expect(frames[2]!.data).toEqual({ workflowType: 'chat' });
+    const cancelled = (await t.engine.readEvents()).filter((e) => e.type === 'workflow:cancelled');
+    expect(cancelled.map((e) => [e.workflowId, e.data])).toEqual([['ev-1', { workflowType: 'chat' }]]);
+    expect((await t.engine.get('ev-1'))?.error).toMatchObject({ code: 'workflow_cancelled' });
+  });
+});
