@@ -58,22 +58,9 @@ export function childOutcomeMessage(
   codec: Codec,
   now: number,
 ): Mutation {
-  const outcome: ChildOutcome =
-    end.status === RunStatus.completed
-      ? { ok: true, result: end.result }
-      : {
-          ok: false,
-          error: serializeError(new ChildWorkflowFailedError(child.id, end.status, end.error ?? unknown())),
-        };
-  return {
-    op: 'enqueueSignal',
-    message: {
-      runId: child.parentId!,
-      name: childInboxName(child.id),
-      payload: codec.encode(outcome, `outcome of child '${child.id}'`),
-      createdAt: now,
-    },
-  };
+  if (end.status === RunStatus.completed)
+    return outcomeMessage(child.parentId!, child.id, { ok: true, result: end.result }, codec, now);
+  return failedChildMessage(child.parentId!, child.id, end.status, end.error ?? unknown(), codec, now);
 }
 
 /** The message for a child that could not be created (its id was taken). */
@@ -84,19 +71,24 @@ export function childNotCreatedMessage(
   codec: Codec,
   now: number,
 ): Mutation {
-  const outcome: ChildOutcome = {
-    ok: false,
-    error: serializeError(new ChildWorkflowFailedError(childId, 'not created', serializeError(error))),
-  };
-  return {
-    op: 'enqueueSignal',
-    message: {
-      runId: parentId,
-      name: childInboxName(childId),
-      payload: codec.encode(outcome, 'child outcome'),
-      createdAt: now,
-    },
-  };
+  return failedChildMessage(parentId, childId, 'not created', serializeError(error), codec, now);
+}
+
+function failedChildMessage(
+  parentId: string,
+  childId: string,
+  how: string,
+  cause: SerializedError,
+  codec: Codec,
+  now: number,
+): Mutation {
+  const error = serializeError(new ChildWorkflowFailedError(childId, how, cause));
+  return outcomeMessage(parentId, childId, { ok: false, error }, codec, now);
+}
+
+function outcomeMessage(parentId: string, childId: string, outcome: ChildOutcome, codec: Codec, now: number): Mutation {
+  const payload = codec.encode(outcome, `outcome of child '${childId}'`);
+  return { op: 'enqueueSignal', message: { runId: parentId, name: childInboxName(childId), payload, createdAt: now } };
 }
 
 /** The parent's journal entry for a taken child outcome: the child's result, or its failure as this step's error. */
