@@ -72,6 +72,10 @@ describe('starting runs', () => {
     expect(generated.status).toBe(201);
     expect((generated.body as { id: string }).id).toBeString();
     expect(await send.engine.handle('d-1').result()).toBe(4);
+    // The guide's body: executionTimeout sets the run's deadline.
+    await send('POST', '/api/v1/workflows', { type: 'double', input: 1, id: 'd-2', executionTimeout: '24h' });
+    const state = (await send('GET', '/api/v1/workflows/d-2')).body as { createdAt: string; deadline: string };
+    expect(Date.parse(state.deadline) - Date.parse(state.createdAt)).toBe(24 * 3600_000);
   });
 
   test('a taken id is 409, an unknown type 400, a missing type or bad duration 400', async () => {
