@@ -65,11 +65,6 @@ export class LiveLogs {
     this.#codec = codec;
   }
 
-  /** True when someone follows the fleet log (so events must be decoded for them). */
-  get hasFleetListeners(): boolean {
-    return this.#fleet.size > 0;
-  }
-
   /** Hands one committed batch to the live readers. */
   publish(published: Published): void {
     if (this.#fleet.size > 0) {

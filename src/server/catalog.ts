@@ -13,8 +13,8 @@ import { WorkflowNotFoundError } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import { RANGE_FIELDS, type WorkflowFilter } from '../engine/run-listing.ts';
 import type { OperationSpec } from '../protocol/operation-spec.ts';
-import * as ops from '../protocol/operations.ts';
-import { operations, type CatalogOperation } from '../protocol/operations.ts';
+import type { listWorkflows, CatalogOperation } from '../protocol/operations.ts';
+import { operations } from '../protocol/operations.ts';
 import type { RunGroupBy } from '../storage/storage.ts';
 import { ResultTimeoutError, UpdateNotFoundError } from './server-errors.ts';
 
@@ -149,9 +149,7 @@ export const catalog: ReadonlyMap<string, CatalogEntry> = new Map(
   ]),
 );
 
-export { ops as operationSpecs };
-
-type FilterInput = Omit<z.output<typeof ops.listWorkflows.input>, 'include' | 'limit' | 'offset'>;
+type FilterInput = Omit<z.output<typeof listWorkflows.input>, 'include' | 'limit' | 'offset'>;
 
 /** The wire filter (ISO dates, one or many values) as the engine's `WorkflowFilter`. */
 function toFilter(input: FilterInput): WorkflowFilter {
