@@ -27,7 +27,7 @@ import { handleJsonRpc, jsonRpcParseError } from './jsonrpc/jsonrpc.ts';
 import { encodeResponse, readRequestBody, responseFormat, type MediaType } from './negotiation.ts';
 import { runRestOperation } from './rest-operation.ts';
 import { RouteTable, type RouteMatch } from './route-table.ts';
-import { MethodNotAllowedError, RouteNotFoundError } from './server-errors.ts';
+import { ClientClosedRequestError, MethodNotAllowedError, RouteNotFoundError } from './server-errors.ts';
 
 /** The prefixes every REST route answers under; the first is canonical. */
 export const REST_PREFIXES = ['/api/v1', '/v1'] as const;
@@ -155,14 +155,9 @@ function contextOf(call: Dispatch): OperationContext {
   };
 }
 
-/** Status 499 (as nginx logs it): the client went away, so nobody reads this response. */
-const CLIENT_CLOSED_REQUEST = 499;
-
-function errorResponse(error: unknown, request: Request, format: MediaType): Response {
-  if (!(error instanceof WeftError) && request.signal.aborted) {
-    const body = { error: { code: 'client_closed_request', message: 'The client closed the request' } };
-    return encodeResponse(body, CLIENT_CLOSED_REQUEST, format);
-  }
+function errorResponse(thrown: unknown, request: Request, format: MediaType): Response {
+  // The client went away: nobody reads this answer, and the metrics must not count a server error.
+  const error = !(thrown instanceof WeftError) && request.signal.aborted ? new ClientClosedRequestError() : thrown;
   const wire = toWireError(error);
   const status = httpStatusOf(wire.code);
   if (status === 500) console.error(`weft: ${request.method} ${request.url} failed:`, error);

@@ -63,3 +63,10 @@ export class UpdateNotFoundError extends WeftError {
     super('update_not_found', `No update with id '${updateId}'`, { details: { updateId } });
   }
 }
+
+/** Code `client_closed_request` (499, as nginx logs it): the client went away before the answer. */
+export class ClientClosedRequestError extends WeftError {
+  constructor() {
+    super('client_closed_request', 'The client closed the request');
+  }
+}
