@@ -70,3 +70,10 @@ export class ClientClosedRequestError extends WeftError {
     super('client_closed_request', 'The client closed the request');
   }
 }
+
+/** Code `not_found` (404 in `error.data`), JSON-RPC -32601: the method is not in the catalog. */
+export class MethodNotFoundError extends WeftError {
+  constructor(method: string) {
+    super('not_found', `Method not found: ${method}`, { details: { method } });
+  }
+}

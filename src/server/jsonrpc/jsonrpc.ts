@@ -9,13 +9,12 @@
  * Trap it avoids: one bad call sinking a batch. Each call is read, validated and run on its own
  * and every failure becomes that call's error response; nothing here throws.
  */
-import { WeftError } from '../../core/errors.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { httpStatusOf, JsonRpcCode, jsonRpcCodeOf, toWireError } from '../../protocol/wire-errors.ts';
 import { Accepted, catalog, type OperationContext } from '../catalog.ts';
 import { openRpcDocument } from '../discovery/documents.ts';
 import { parseOperationInput } from '../operation-input.ts';
-import { InvalidParamsError } from '../server-errors.ts';
+import { InvalidParamsError, MethodNotFoundError } from '../server-errors.ts';
 import { JSON_RPC_MAX_BATCH } from './limits.ts';
 
 /** A request id: what the client sent, echoed in the response; `null` when it could not be read. */
@@ -155,13 +154,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 function isEmptyParams(params: Call['params']): boolean {
   if (params === undefined) return true;
   return Array.isArray(params) ? params.length === 0 : Object.keys(params).length === 0;
-}
-
-/** Not a catalog method. Code `not_found` (404) in `error.data`, -32601 on the wire. */
-class MethodNotFoundError extends WeftError {
-  constructor(method: string) {
-    super('not_found', `Method not found: ${method}`, { details: { method } });
-  }
 }
 
 function invalidRequest(problem: string, details?: Record<string, unknown>): JsonRpcError {
