@@ -108,6 +108,19 @@ describe('transport', () => {
     });
   });
 
+  test('JSON-RPC and the discovery documents answer in MessagePack when asked, like every other endpoint', async () => {
+    const { send } = await seeded();
+    const accept = { accept: 'application/msgpack' };
+    const rpc = await send('POST', '/api/jsonrpc', { jsonrpc: '2.0', id: 1, method: 'weft.system.health' }, accept);
+    expect(rpc.headers.get('content-type')).toBe('application/msgpack');
+    expect(rpc.body).toEqual({ jsonrpc: '2.0', id: 1, result: { status: 'ok' } });
+    for (const path of ['/openapi.json', '/openrpc.json']) {
+      const document = await send('GET', path, undefined, accept);
+      expect(document.headers.get('content-type')).toBe('application/msgpack');
+      expect(document.body).toHaveProperty('info');
+    }
+  });
+
   test('a body over maxBodyBytes is 413, by its Content-Length or counted while streamed', async () => {
     const { t } = await seeded();
     const send = client(t.engine, { maxBodyBytes: 1024 });
