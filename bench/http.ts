@@ -185,7 +185,7 @@ async function runServer(kind: string, dir: string): Promise<void> {
   }
   const storage = new SQLiteStorage(join(dir, `http-${process.pid}.db`));
   const engine = await Engine.create({ storage, workflows: [waiter, echo] });
-  const server = serve({ engine, port: 0 });
+  const server = serve({ engine, port: 0, unauthenticatedAccess: 'allow' });
   console.log(server.url);
   await stopped.promise;
   await server.stop();

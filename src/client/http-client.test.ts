@@ -50,7 +50,7 @@ let client: HttpClient;
 beforeAll(async () => {
   storage = new MemoryStorage();
   engine = await Engine.create({ storage, workflows: [order, broken, busy], shutdownGracePeriod: 0 });
-  server = serve({ engine, port: 0 });
+  server = serve({ engine, port: 0, unauthenticatedAccess: 'allow' });
   client = new HttpClient({ baseUrl: server.url });
 });
 

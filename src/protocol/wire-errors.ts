@@ -18,6 +18,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   workflow_type_not_registered: 400,
   unauthenticated: 401,
   forbidden: 403,
+  origin_not_allowed: 403,
+  cors_request_not_allowed: 403,
   not_found: 404,
   workflow_not_found: 404,
   update_not_found: 404,

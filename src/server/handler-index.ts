@@ -6,3 +6,9 @@
 export { handleRequest } from './handler.ts';
 export { DEFAULT_MAX_BODY_BYTES, DEFAULT_RESULT_TIMEOUT_MS } from './handler-options.ts';
 export type { HandlerOptions, MetricsSink } from './handler-options.ts';
+export type { ConnectionInfo } from './handler-options.ts';
+export { createServerSecurity } from './security/server-security.ts';
+export type { SecurityOptions, ServerSecurity } from './security/server-security.ts';
+export type { AuthAuditEvent, AuthConfig, Principal } from './security/auth-config.ts';
+export type { CorsOptions } from './security/cors.ts';
+export type { RateLimitOptions } from './security/rate-limiter.ts';

@@ -3,6 +3,8 @@
  * content negotiation, limits), the JSON-RPC transport, the discovery documents and the metrics.
  */
 
+import type { ServerSecurity } from './security/server-security.ts';
+
 /**
  * Default request body limit: 1 MiB.
  *
@@ -31,6 +33,22 @@ export interface HandlerOptions {
   resultTimeoutMs?: number;
   /** Where request counts and latencies go, and what `GET /v1/metrics` serves. */
   metrics?: MetricsSink;
+  /**
+   * Authentication, audit, rate limit and CORS (`createServerSecurity`). Build it once and pass the
+   * same object to every call: the rate limiter counts in it. Without it every operation is open.
+   */
+  security?: ServerSecurity;
+}
+
+/**
+ * What the listener knows about the connection a request came on.
+ *
+ * @example
+ * Bun.serve({ fetch: (request, server) => handleRequest(request, engine, options, { clientAddress: server.requestIP(request)?.address }) });
+ */
+export interface ConnectionInfo {
+  /** The peer's address: the rate limit key of callers without a principal. */
+  clientAddress?: string;
 }
 
 /**

@@ -14,6 +14,7 @@
  */
 import type { Engine } from '../engine/engine.ts';
 import { WeftError } from '../core/errors.ts';
+import type { Scope } from '../protocol/operation-spec.ts';
 import { httpStatusOf, toWireError } from '../protocol/wire-errors.ts';
 import { catalog, type CatalogEntry, type OperationContext } from './catalog.ts';
 import { openApiDocument, openRpcDocument } from './discovery/documents.ts';
@@ -22,19 +23,31 @@ import {
   DEFAULT_RESULT_TIMEOUT_MS,
   type HandlerOptions,
   type MetricsSink,
+  type ConnectionInfo,
 } from './handler-options.ts';
-import { handleJsonRpc, jsonRpcParseError } from './jsonrpc/jsonrpc.ts';
+import { handleJsonRpc, guardedCalls, jsonRpcErrorResponse, jsonRpcParseError } from './jsonrpc/jsonrpc.ts';
 import { encodeResponse, readRequestBody, responseFormat, type MediaType } from './negotiation.ts';
 import { runRestOperation } from './rest-operation.ts';
 import { RouteTable, type RouteMatch } from './route-table.ts';
-import { ClientClosedRequestError, MethodNotAllowedError, RouteNotFoundError } from './server-errors.ts';
+import type { Admission, GuardedCall } from './security/access-gate.ts';
+import {
+  ClientClosedRequestError,
+  ForbiddenError,
+  MethodNotAllowedError,
+  RouteNotFoundError,
+  WeftHttpError,
+} from './server-errors.ts';
 
 /** The prefixes every REST route answers under; the first is canonical. */
 export const REST_PREFIXES = ['/api/v1', '/v1'] as const;
+/** Route label given to metrics for a CORS preflight (answered before routing). */
+export const PREFLIGHT_ROUTE = 'preflight';
 /** Route label given to metrics for a request no route matched. */
 export const UNMATCHED_ROUTE = 'unmatched';
 /** Content-Type of `GET /v1/metrics`: the Prometheus text exposition format. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+const OPEN_ADMISSION: Admission = { principal: null, allows: () => true, headers: {} };
 
 type Target =
   | { kind: 'operation'; entry: CatalogEntry }
@@ -67,9 +80,22 @@ const routeTable = new RouteTable<Target>([
  * const response = await handleRequest(new Request('http://local/v1/health'), engine);
  * await response.json(); // { status: 'ok' }
  */
-export async function handleRequest(request: Request, engine: Engine, options: HandlerOptions = {}): Promise<Response> {
+export async function handleRequest(
+  request: Request,
+  engine: Engine,
+  options: HandlerOptions = {},
+  connection: ConnectionInfo = {},
+): Promise<Response> {
   const started = performance.now();
   const format = responseFormat(request);
+  const cors = options.security?.cors;
+  // Browsers never attach credentials to a preflight, so it is answered before authentication.
+  if (cors?.isPreflight(request) === true) {
+    const response = cors.preflight(request);
+    record(options.metrics, PREFLIGHT_ROUTE, 'OPTIONS', response.status, performance.now() - started);
+    return response;
+  }
+  const headers = new Headers();
   let route = UNMATCHED_ROUTE;
   let response: Response;
   try {
@@ -82,11 +108,14 @@ export async function handleRequest(request: Request, engine: Engine, options: H
       response = encodeResponse({ error }, 405, format, { allow: lookup.allow.join(', ') });
     } else {
       route = lookup.route.pattern;
-      response = await dispatch(lookup, { request, url, engine, options, format });
+      response = await dispatch(lookup, { request, url, engine, options, format, connection, headers });
     }
   } catch (error) {
+    if (error instanceof WeftHttpError) addHeaders(headers, error.responseHeaders);
     response = errorResponse(error, request, format);
   }
+  response = withHeaders(response, headers);
+  if (cors !== undefined) response = cors.apply(request, response);
   record(options.metrics, route, methodLabel(request.method), response.status, performance.now() - started);
   return response;
 }
@@ -97,6 +126,9 @@ interface Dispatch {
   engine: Engine;
   options: HandlerOptions;
   format: MediaType;
+  connection: ConnectionInfo;
+  /** Headers for the response, whatever it turns out to be (rate limit, authentication challenge). */
+  headers: Headers;
 }
 
 async function dispatch(match: RouteMatch<Target>, call: Dispatch): Promise<Response> {
@@ -104,6 +136,11 @@ async function dispatch(match: RouteMatch<Target>, call: Dispatch): Promise<Resp
   const maxBodyBytes = call.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   switch (target.kind) {
     case 'operation': {
+      const { spec } = target.entry;
+      if (spec.scope !== null) {
+        const admission = await admit(call, [{ method: spec.name, scope: spec.scope }]);
+        if (!admission.allows(spec.scope)) throw new ForbiddenError(spec.name, spec.scope);
+      }
       const outcome = await runRestOperation(target.entry, {
         request: call.request,
         url: call.url,
@@ -129,10 +166,26 @@ async function dispatch(match: RouteMatch<Target>, call: Dispatch): Promise<Resp
   }
 }
 
+/** The security gate for the non-public operations a request calls; open when there is no security layer. */
+async function admit(call: Dispatch, calls: GuardedCall[]): Promise<Admission> {
+  const gate = call.options.security?.gate;
+  if (gate === undefined) return OPEN_ADMISSION;
+  const admission = await gate.admit({
+    request: call.request,
+    path: call.url.pathname,
+    clientAddress: call.connection.clientAddress,
+    calls,
+  });
+  addHeaders(call.headers, admission.headers);
+  return admission;
+}
+
 /**
  * `POST /api/jsonrpc`: limits and media types as for REST (413, 415); a body that does not parse
  * (or is empty) is the JSON-RPC parse error with status 400; a notification, or a batch of
- * notifications only, has no response body (204); every other answer is a 200.
+ * notifications only, has no response body (204); every other answer is a 200 — except that a
+ * request turned away by the security layer is answered with its status (401, 429; 403 for a
+ * single call without the scope) and a JSON-RPC error body.
  */
 async function jsonRpc(call: Dispatch, maxBodyBytes: number): Promise<Response> {
   let body: unknown;
@@ -143,9 +196,21 @@ async function jsonRpc(call: Dispatch, maxBodyBytes: number): Promise<Response> 
     return encodeResponse(jsonRpcParseError(), 400, call.format);
   }
   if (body === undefined) return encodeResponse(jsonRpcParseError(), 400, call.format);
-  const reply = await handleJsonRpc(body, call.engine, contextOf(call));
+  let admission: Admission;
+  try {
+    admission = await admit(call, guardedCalls(body));
+  } catch (error) {
+    if (!(error instanceof WeftHttpError)) throw error;
+    addHeaders(call.headers, error.responseHeaders);
+    return encodeResponse(jsonRpcErrorResponse(error), httpStatusOf(error.code), call.format);
+  }
+  const authorize = (method: string, scope: Scope): void => {
+    if (!admission.allows(scope)) throw new ForbiddenError(method, scope);
+  };
+  const reply = await handleJsonRpc(body, call.engine, contextOf(call), authorize);
   if (reply === undefined) return new Response(null, { status: 204 });
-  return encodeResponse(reply, 200, call.format);
+  const forbidden = !Array.isArray(reply) && 'error' in reply && reply.error.data.code === 'forbidden';
+  return encodeResponse(reply, forbidden ? httpStatusOf('forbidden') : 200, call.format);
 }
 
 function contextOf(call: Dispatch): OperationContext {
@@ -153,6 +218,23 @@ function contextOf(call: Dispatch): OperationContext {
     signal: call.request.signal,
     resultTimeoutMs: call.options.resultTimeoutMs ?? DEFAULT_RESULT_TIMEOUT_MS,
   };
+}
+
+function addHeaders(target: Headers, source: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(source)) target.set(name, value);
+}
+
+/** `response` with `headers` added; a copy when its own headers are immutable. */
+function withHeaders(response: Response, headers: Headers): Response {
+  if ([...headers.keys()].length === 0) return response;
+  try {
+    for (const [name, value] of headers) response.headers.set(name, value);
+    return response;
+  } catch {
+    const copy = new Response(response.body, response);
+    for (const [name, value] of headers) copy.headers.set(name, value);
+    return copy;
+  }
 }
 
 function errorResponse(thrown: unknown, request: Request, format: MediaType): Response {

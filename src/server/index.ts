@@ -13,3 +13,19 @@ export type { ServeOptions, WeftServer } from './serve.ts';
 export { PrometheusMetrics } from './metrics/prometheus-metrics.ts';
 export type { PrometheusMetricsOptions } from './metrics/prometheus-metrics.ts';
 export { MetricName } from './metrics/metric-names.ts';
+export { redactCredential, redactHeaders, credentialFingerprint } from './security/redaction.ts';
+export type { HeaderInput } from './security/redaction.ts';
+export { createRotatingApiKeyStore } from './security/rotating-api-key-store.ts';
+export type {
+  RotatingApiKeyStore,
+  RotatingApiKeyStoreOptions,
+  RotatingKeyGrant,
+} from './security/rotating-api-key-store.ts';
+export { DEFAULT_AUTHENTICATED_SCOPES } from './security/auth-config.ts';
+export type { AuthAuditEvent, AuthConfig, AuthFailureReason, JwtOptions, Principal } from './security/auth-config.ts';
+export type { CorsOptions } from './security/cors.ts';
+export type { RateLimitOptions } from './security/rate-limiter.ts';
+export { AUTHENTICATION_REQUIRED_ENV, AuthenticationRequiredError } from './security/unauthenticated-access.ts';
+export type { UnauthenticatedAccess } from './security/unauthenticated-access.ts';
+export { DASHBOARD_ROUTES } from './dashboard.ts';
+export type { DashboardRouteTarget } from './dashboard.ts';

@@ -46,7 +46,7 @@ function post(url: string, body: unknown): Promise<Response> {
 describe('serve()', () => {
   test('binds a free port with port 0 and reports where it listens', async () => {
     const engine = await openEngine();
-    await using server = serve({ engine, port: 0 });
+    await using server = serve({ engine, port: 0, unauthenticatedAccess: 'allow' });
     expect(server.port).toBeGreaterThan(0);
     expect(server.hostname).toBe('127.0.0.1');
     expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
@@ -57,7 +57,7 @@ describe('serve()', () => {
 
   test('a wildcard hostname is bound as given, and the url names loopback', async () => {
     const engine = await openEngine();
-    await using server = serve({ engine, port: 0, hostname: '0.0.0.0' });
+    await using server = serve({ engine, port: 0, hostname: '0.0.0.0', unauthenticatedAccess: 'allow' });
     expect(server.hostname).toBe('0.0.0.0');
     expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
     expect((await fetch(`${server.url}/api/v1/health`)).status).toBe(200);
@@ -65,7 +65,7 @@ describe('serve()', () => {
 
   test('GET /v1/metrics serves the documented metrics with the values of the traffic and runs it saw', async () => {
     const engine = await openEngine();
-    await using server = serve({ engine, port: 0 });
+    await using server = serve({ engine, port: 0, unauthenticatedAccess: 'allow' });
     for (const [id, amount] of [
       ['o-1', 1],
       ['o-2', 2],
@@ -115,7 +115,7 @@ describe('serve()', () => {
   test('metrics are read through the PrometheusExporter given in the options', async () => {
     const engine = await openEngine();
     const prometheusExporter = new PrometheusExporter({ preventServerStart: true });
-    await using server = serve({ engine, port: 0, prometheusExporter });
+    await using server = serve({ engine, port: 0, prometheusExporter, unauthenticatedAccess: 'allow' });
     await post(`${server.url}/api/v1/workflows`, { type: 'waiter', id: 'w-9' });
     const { resourceMetrics } = await prometheusExporter.collect();
     const names = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.map((m) => m.descriptor.name));
@@ -125,7 +125,7 @@ describe('serve()', () => {
 
   test('a body over maxBodyBytes is a 413 with the error body, also well past the limit', async () => {
     const engine = await openEngine();
-    await using server = serve({ engine, port: 0, maxBodyBytes: 1024 });
+    await using server = serve({ engine, port: 0, maxBodyBytes: 1024, unauthenticatedAccess: 'allow' });
     for (const size of [2_000, 10_000]) {
       const response = await post(`${server.url}/api/v1/workflows`, { type: 'order', input: 'x'.repeat(size) });
       expect(response.status).toBe(413);
@@ -136,7 +136,7 @@ describe('serve()', () => {
 
   test('over the network, hundreds of malformed requests each get a 4xx error body and the server keeps serving', async () => {
     const engine = await openEngine();
-    await using server = serve({ engine, port: 0 });
+    await using server = serve({ engine, port: 0, unauthenticatedAccess: 'allow' });
     const random = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7919 + n * 31) % 256);
     const requests: [string, RequestInit][] = [];
     for (let i = 0; i < 60; i++) {
@@ -176,7 +176,7 @@ describe('serve()', () => {
 
   test('stop() closes the port, leaves the engine open, and is idempotent', async () => {
     const engine = await openEngine();
-    const server = serve({ engine, port: 0 });
+    const server = serve({ engine, port: 0, unauthenticatedAccess: 'allow' });
     const url = server.url;
     await Promise.all([server.stop(), server.stop()]);
     await server[Symbol.asyncDispose]();
@@ -192,7 +192,7 @@ describe('serve()', () => {
 
   test('stop() does not wait for a long result request past the grace period', async () => {
     const engine = await openEngine();
-    const server = serve({ engine, port: 0 });
+    const server = serve({ engine, port: 0, unauthenticatedAccess: 'allow' });
     await post(`${server.url}/api/v1/workflows`, { type: 'waiter', id: 'slow' });
     const waiting = fetch(`${server.url}/api/v1/workflows/slow/result`).then(
       (r) => r.status,
@@ -207,9 +207,9 @@ describe('serve()', () => {
 
   test('a taken port fails serve() with the bind error, and the engine can be served again', async () => {
     const engine = await openEngine();
-    await using first = serve({ engine, port: 0 });
-    expect(() => serve({ engine, port: first.port })).toThrow();
-    await using second = serve({ engine, port: 0 });
+    await using first = serve({ engine, port: 0, unauthenticatedAccess: 'allow' });
+    expect(() => serve({ engine, port: first.port, unauthenticatedAccess: 'allow' })).toThrow();
+    await using second = serve({ engine, port: 0, unauthenticatedAccess: 'allow' });
     expect((await fetch(`${second.url}/v1/health`)).status).toBe(200);
   });
 

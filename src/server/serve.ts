@@ -21,6 +21,16 @@ import { toWireError } from '../protocol/wire-errors.ts';
 import { handleRequest } from './handler.ts';
 import { DEFAULT_MAX_BODY_BYTES, type HandlerOptions } from './handler-options.ts';
 import { PrometheusMetrics } from './metrics/prometheus-metrics.ts';
+import { dashboardRoutes, type DashboardRouteTarget } from './dashboard.ts';
+import type { AuthConfig } from './security/auth-config.ts';
+import type { CorsOptions } from './security/cors.ts';
+import type { RateLimitOptions } from './security/rate-limiter.ts';
+import { createServerSecurity, type SecurityOptions } from './security/server-security.ts';
+import {
+  openAccessWarning,
+  unauthenticatedAccessPolicy,
+  type UnauthenticatedAccess,
+} from './security/unauthenticated-access.ts';
 
 /**
  * Port `serve()` binds when none is given.
@@ -45,11 +55,11 @@ export const DEFAULT_HOSTNAME = '127.0.0.1';
 export const STOP_GRACE_MS = 2_000;
 
 /**
- * Options of `serve()`. Authentication, CORS, rate limiting, a dashboard and remote workers come
- * with later options; without them every operation is open to anyone who can connect.
+ * Options of `serve()`. Without `auth` every non-public operation is open to anyone who can
+ * connect (see `unauthenticatedAccess`); docs/security.md has the whole model.
  *
  * @example
- * const server = serve({ engine, port: 8080, hostname: '0.0.0.0' });
+ * const server = serve({ engine, port: 8080, hostname: '0.0.0.0', auth: { apiKeys: [process.env.WEFT_API_KEY!] } });
  */
 export interface ServeOptions {
   /** The engine whose workflows the API serves. The server never closes it. */
@@ -68,6 +78,20 @@ export interface ServeOptions {
   prometheusExporter?: PrometheusExporter;
   /** Largest accepted request body in bytes; larger is 413 `request_too_large`. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** API key, JWT or custom authentication; scopes come from the operation catalog. */
+  auth?: AuthConfig;
+  /**
+   * What to do when `auth` is omitted: `'warn'` (default) starts open with a loud warning,
+   * `'allow'` starts open silently, `'reject'` throws before binding. The environment variable
+   * `WEFT_SERVER_AUTHENTICATION_REQUIRED=1` acts as `'reject'` whatever this says.
+   */
+  unauthenticatedAccess?: UnauthenticatedAccess;
+  /** Fixed-window request budget per principal (else per client address). Off by default. */
+  rateLimit?: RateLimitOptions;
+  /** Cross-origin policy for browser clients; omitted = same-origin only, no `Access-Control-*` header. */
+  cors?: CorsOptions;
+  /** An external dashboard shell, served at `/`, `/workflows`, `/workflows/*`, `/reviews`, `/workers`. */
+  dashboard?: DashboardRouteTarget;
 }
 
 /**
@@ -106,11 +130,14 @@ export interface WeftServer extends AsyncDisposable {
 export function serve(options: ServeOptions): WeftServer {
   const { engine } = checkOptions(options);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const openAccess = options.auth === undefined ? unauthenticatedAccessPolicy(options.unauthenticatedAccess) : 'allow';
+  const security = createServerSecurity(securityOptionsOf(options));
+  const routes = options.dashboard === undefined ? {} : dashboardRoutes(options.dashboard);
   const metrics = new PrometheusMetrics(
     engine,
     options.prometheusExporter === undefined ? {} : { prometheusExporter: options.prometheusExporter },
   );
-  const handlerOptions: HandlerOptions = { maxBodyBytes, metrics };
+  const handlerOptions: HandlerOptions = { maxBodyBytes, metrics, security };
   let server: Bun.Server<undefined>;
   try {
     server = Bun.serve({
@@ -120,7 +147,9 @@ export function serve(options: ServeOptions): WeftServer {
       reusePort: false,
       // Bun's own limit only catches what the handler's would reject anyway.
       maxRequestBodySize: Math.max(maxBodyBytes * 2, maxBodyBytes + DEFAULT_MAX_BODY_BYTES),
-      fetch: (request) => handleRequest(request, engine, handlerOptions),
+      routes,
+      fetch: (request, bun) =>
+        handleRequest(request, engine, handlerOptions, { clientAddress: bun.requestIP(request)?.address }),
       // handleRequest never throws; this is the net under it, still in the API's error format.
       error: (error) => {
         console.error('weft: a request failed outside the handler:', error);
@@ -133,6 +162,8 @@ export function serve(options: ServeOptions): WeftServer {
   }
   const port = server.port ?? 0;
   const hostname = server.hostname ?? options.hostname ?? DEFAULT_HOSTNAME;
+  const url = `http://${urlHost(hostname)}:${port}`;
+  if (openAccess === 'warn') console.warn(openAccessWarning(url));
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
@@ -150,7 +181,7 @@ export function serve(options: ServeOptions): WeftServer {
   return {
     port,
     hostname,
-    url: `http://${urlHost(hostname)}:${port}`,
+    url,
     stop,
     [Symbol.asyncDispose]: stop,
   };
@@ -168,6 +199,15 @@ function checkOptions(options: ServeOptions): ServeOptions {
     throw new InvalidArgumentError(`maxBodyBytes must be a positive integer, not ${String(maxBodyBytes)}`);
   }
   return options;
+}
+
+function securityOptionsOf(options: ServeOptions): SecurityOptions {
+  const { auth, rateLimit, cors } = options;
+  return {
+    ...(auth === undefined ? {} : { auth }),
+    ...(rateLimit === undefined ? {} : { rateLimit }),
+    ...(cors === undefined ? {} : { cors }),
+  };
 }
 
 /** The host part of the server's URL: loopback for a wildcard address, brackets for IPv6. */

@@ -77,3 +77,53 @@ export class MethodNotFoundError extends WeftError {
     super('not_found', `Method not found: ${method}`, { details: { method } });
   }
 }
+
+/**
+ * An error whose response carries headers of its own (`WWW-Authenticate`, `Retry-After`).
+ * The handler adds them to the error response.
+ */
+export class WeftHttpError extends WeftError {
+  readonly responseHeaders: Readonly<Record<string, string>>;
+
+  constructor(
+    code: string,
+    message: string,
+    responseHeaders: Record<string, string>,
+    details?: Record<string, unknown>,
+  ) {
+    super(code, message, details === undefined ? {} : { details });
+    this.responseHeaders = responseHeaders;
+  }
+}
+
+/** The `WWW-Authenticate` challenge of 401 and 403 answers (RFC 6750). */
+const REALM = 'Bearer realm="weft"';
+
+/** Code `unauthenticated` (401): no credential, or one no configured method accepts. */
+export class UnauthenticatedError extends WeftHttpError {
+  constructor(headers: Record<string, string> = {}) {
+    super('unauthenticated', 'Authentication required: send a valid API key or bearer token', {
+      ...headers,
+      'www-authenticate': REALM,
+    });
+  }
+}
+
+/** Code `forbidden` (403): authenticated, but without the scope the operation needs. */
+export class ForbiddenError extends WeftHttpError {
+  constructor(method: string, requiredScope: string) {
+    super(
+      'forbidden',
+      `'${method}' needs the scope '${requiredScope}'`,
+      { 'www-authenticate': `${REALM}, error="insufficient_scope", scope="${requiredScope}"` },
+      { method, requiredScope },
+    );
+  }
+}
+
+/** Code `rate_limited` (429): over the request budget of the current window. */
+export class RateLimitedError extends WeftHttpError {
+  constructor(headers: Record<string, string>, retryAfterSeconds: number) {
+    super('rate_limited', `Too many requests; retry in ${retryAfterSeconds} s`, headers, { retryAfterSeconds });
+  }
+}

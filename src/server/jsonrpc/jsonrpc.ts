@@ -10,11 +10,13 @@
  * and every failure becomes that call's error response; nothing here throws.
  */
 import type { Engine } from '../../engine/engine.ts';
+import type { Scope } from '../../protocol/operation-spec.ts';
 import { httpStatusOf, JsonRpcCode, jsonRpcCodeOf, toWireError } from '../../protocol/wire-errors.ts';
 import { Accepted, catalog, type OperationContext } from '../catalog.ts';
 import { openRpcDocument } from '../discovery/documents.ts';
 import { parseOperationInput } from '../operation-input.ts';
 import { InvalidParamsError, MethodNotFoundError } from '../server-errors.ts';
+import type { GuardedCall } from '../security/access-gate.ts';
 import { JSON_RPC_MAX_BATCH } from './limits.ts';
 
 /** A request id: what the client sent, echoed in the response; `null` when it could not be read. */
@@ -55,8 +57,10 @@ export async function handleJsonRpc(
   body: unknown,
   engine: Engine,
   context: OperationContext,
+  authorize: Authorize = () => undefined,
 ): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
-  if (!Array.isArray(body)) return answer(body, engine, context);
+  const run: Runner = { engine, context, authorize };
+  if (!Array.isArray(body)) return answer(body, run);
   if (body.length === 0) return failure(null, invalidRequest('An empty batch is not a request'));
   if (body.length > JSON_RPC_MAX_BATCH) {
     return failure(
@@ -67,7 +71,7 @@ export async function handleJsonRpc(
       }),
     );
   }
-  const answers = await Promise.all(body.map((call) => answer(call, engine, context)));
+  const answers = await Promise.all(body.map((call) => answer(call, run)));
   const responses = answers.filter((response) => response !== undefined);
   return responses.length === 0 ? undefined : responses;
 }
@@ -93,12 +97,53 @@ interface Call {
   params: Record<string, unknown> | unknown[] | undefined;
 }
 
-async function answer(value: unknown, engine: Engine, context: OperationContext): Promise<JsonRpcResponse | undefined> {
+/**
+ * Checks that the caller may run `method`, which needs `scope`; throws (`ForbiddenError`) if not.
+ * Called for every non-public call after its method is found and before its params are read.
+ */
+export type Authorize = (method: string, scope: Scope) => void;
+
+interface Runner {
+  engine: Engine;
+  context: OperationContext;
+  authorize: Authorize;
+}
+
+/**
+ * The non-public catalog operations a body calls (each method once), for the security layer to
+ * authenticate and audit before anything runs. Malformed calls and unknown methods are not in it:
+ * they are answered with their errors without a credential being examined.
+ *
+ * @example
+ * guardedCalls([{ jsonrpc: '2.0', id: 1, method: 'weft.workflows.get', params: { id: 'a' } }]);
+ * // [{ method: 'weft.workflows.get', scope: 'workflows:read' }]
+ */
+export function guardedCalls(body: unknown): GuardedCall[] {
+  const calls = new Map<string, GuardedCall>();
+  for (const value of Array.isArray(body) ? body : [body]) {
+    if (!isPlainObject(value) || typeof value['method'] !== 'string') continue;
+    const scope = catalog.get(value['method'])?.spec.scope;
+    if (scope !== undefined && scope !== null) calls.set(value['method'], { method: value['method'], scope });
+  }
+  return [...calls.values()];
+}
+
+/**
+ * The JSON-RPC answer (id `null`) to a request turned away as a whole, e.g. by authentication.
+ *
+ * @example
+ * return Response.json(jsonRpcErrorResponse(new UnauthenticatedError()), { status: 401 });
+ */
+export function jsonRpcErrorResponse(error: unknown): JsonRpcResponse {
+  return failure(null, errorOf(error));
+}
+
+async function answer(value: unknown, run: Runner): Promise<JsonRpcResponse | undefined> {
   const call = readCall(value);
   if (!('method' in call)) return failure(call.id, invalidRequest(call.problem));
   let result: unknown;
   try {
-    result = await invoke(call, engine, context);
+    result = await invoke(call, run);
   } catch (error) {
     return call.id === undefined ? undefined : failure(call.id, errorOf(error));
   }
@@ -106,7 +151,7 @@ async function answer(value: unknown, engine: Engine, context: OperationContext)
   return call.id === undefined ? undefined : { jsonrpc: '2.0', id: call.id, result: result ?? null };
 }
 
-async function invoke(call: Call, engine: Engine, context: OperationContext): Promise<unknown> {
+async function invoke(call: Call, { engine, context, authorize }: Runner): Promise<unknown> {
   if (call.method === DISCOVER) {
     if (!isEmptyParams(call.params)) {
       throw new InvalidParamsError(DISCOVER, [{ path: '', message: `${DISCOVER} takes no params` }]);
@@ -115,6 +160,7 @@ async function invoke(call: Call, engine: Engine, context: OperationContext): Pr
   }
   const entry = catalog.get(call.method);
   if (entry === undefined) throw new MethodNotFoundError(call.method);
+  if (entry.spec.scope !== null) authorize(call.method, entry.spec.scope);
   if (Array.isArray(call.params)) {
     throw new InvalidParamsError(call.method, [{ path: '', message: 'params must be an object (by name)' }]);
   }

@@ -1,0 +1,149 @@
+/**
+ * The security layer in front of the operation catalog: authentication, the audit trail, the rate
+ * limit and the scope check, in that order, for the non-public operations a request calls (one
+ * for REST, one or more for a JSON-RPC batch). Public operations (health), the metrics and the
+ * discovery documents never reach it: no credential is examined, nothing is audited or counted.
+ *
+ * Order of a decision:
+ * 1. Authenticate the request once (when `auth` is configured).
+ * 2. Audit one event per non-public operation called: success, or failure with its reason
+ *    (`missing_credential`, `invalid_credential`, `expired_credential`, `insufficient_scope`).
+ * 3. Count the request against the rate limit, keyed by the principal's subject when one was
+ *    authenticated, else by the client address — failed attempts count too, so guessing keys is
+ *    throttled like any flood. Over budget → 429 (whatever the authentication said).
+ * 4. No principal → 401. Missing scope → 403, per operation (the caller throws it via `allows`).
+ *
+ * Without `auth` the server is open: every operation is allowed, nothing is audited, and the rate
+ * limit (if set) is keyed by client address.
+ */
+import type { Scope } from '../../protocol/operation-spec.ts';
+import { RateLimitedError, UnauthenticatedError } from '../server-errors.ts';
+import { auditEmitter, type AuditEmitter } from './audit.ts';
+import type { AuthConfig, Principal } from './auth-config.ts';
+import { createAuthenticator, type Authentication, type Authenticator } from './authenticator.ts';
+import { FixedWindowRateLimiter, rateLimitHeaders, type RateLimitOptions } from './rate-limiter.ts';
+
+/** A non-public operation a request calls. */
+export interface GuardedCall {
+  /** Catalog method name, e.g. `weft.workflows.start`. */
+  method: string;
+  scope: Scope;
+}
+
+/** What the gate let through: who, which scopes they hold, and headers for the response. */
+export interface Admission {
+  principal: Principal | null;
+  /** Whether the admitted caller may run an operation needing `scope`. */
+  allows(scope: Scope): boolean;
+  /** `X-RateLimit-*` headers, when a rate limit is set. */
+  headers: Record<string, string>;
+}
+
+/** The request facts the gate needs besides the request itself. */
+export interface GateRequest {
+  request: Request;
+  /** Path without the query string, for the audit trail. */
+  path: string;
+  /** The client's address (rate limit key of unauthenticated callers); `undefined` when unknown. */
+  clientAddress: string | undefined;
+  calls: readonly GuardedCall[];
+}
+
+/** Options of `AccessGate`. `now` is for tests that move the clock. */
+export interface AccessGateOptions {
+  auth?: AuthConfig;
+  rateLimit?: RateLimitOptions;
+  now?: () => number;
+}
+
+const OPEN: Admission = { principal: null, allows: () => true, headers: {} };
+
+/**
+ * The gate of one server; it keeps the rate limiter's counters.
+ *
+ * @example
+ * const gate = new AccessGate({ auth: { apiKeys: ['k-1'] }, rateLimit: { maxRequests: 100, windowMs: 60_000 } });
+ * const admission = await gate.admit({ request, path, clientAddress, calls: [{ method, scope }] });
+ * if (!admission.allows(scope)) throw new ForbiddenError(method, scope);
+ */
+export class AccessGate {
+  readonly #authenticate: Authenticator | undefined;
+  readonly #emit: AuditEmitter;
+  readonly #limiter: FixedWindowRateLimiter | undefined;
+  readonly #now: () => number;
+
+  constructor(options: AccessGateOptions) {
+    this.#now = options.now ?? Date.now;
+    this.#authenticate = options.auth === undefined ? undefined : createAuthenticator(options.auth);
+    this.#emit = auditEmitter(options.auth?.auditSink);
+    this.#limiter =
+      options.rateLimit === undefined ? undefined : new FixedWindowRateLimiter(options.rateLimit, this.#now);
+  }
+
+  /** Whether `auth` is configured (otherwise every operation is open). */
+  get authConfigured(): boolean {
+    return this.#authenticate !== undefined;
+  }
+
+  /** Steps 1–4 above; throws `UnauthenticatedError` or `RateLimitedError`. */
+  async admit(gate: GateRequest): Promise<Admission> {
+    if (gate.calls.length === 0) return OPEN;
+    const authentication: Authentication | undefined =
+      this.#authenticate === undefined ? undefined : await this.#authenticate(gate.request);
+    if (authentication !== undefined) this.#audit(gate, authentication);
+
+    const principal = authentication?.ok === true ? authentication.principal : null;
+    const headers = this.#count(
+      principal === null ? `address:${gate.clientAddress ?? 'unknown'}` : `subject:${principal.subject}`,
+    );
+    if (authentication === undefined) return { ...OPEN, headers };
+    if (principal === null) throw new UnauthenticatedError(headers);
+    const scopes = new Set(principal.scopes);
+    return { principal, allows: (scope) => scopes.has(scope), headers };
+  }
+
+  #count(key: string): Record<string, string> {
+    if (this.#limiter === undefined) return {};
+    const decision = this.#limiter.take(key);
+    const now = this.#now();
+    const headers = rateLimitHeaders(decision, now);
+    if (!decision.allowed) throw new RateLimitedError(headers, Number(headers['retry-after']));
+    return headers;
+  }
+
+  #audit(gate: GateRequest, authentication: Authentication): void {
+    const timestamp = new Date(this.#now()).toISOString();
+    const { request, path } = gate;
+    for (const call of gate.calls) {
+      const base = {
+        type: 'weft.auth-audit' as const,
+        timestamp,
+        method: call.method,
+        path,
+        httpMethod: request.method,
+        requiredScope: call.scope,
+      };
+      if (!authentication.ok) {
+        const { reason, credentialFingerprint } = authentication;
+        this.#emit({
+          ...base,
+          outcome: 'failure',
+          subject: null,
+          reason,
+          ...(credentialFingerprint === undefined ? {} : { credentialFingerprint }),
+        });
+      } else if (authentication.principal.scopes.includes(call.scope)) {
+        this.#emit({ ...base, outcome: 'success', subject: authentication.principal.subject });
+      } else {
+        const { principal, credentialFingerprint } = authentication;
+        this.#emit({
+          ...base,
+          outcome: 'failure',
+          subject: principal.subject,
+          reason: 'insufficient_scope',
+          ...(credentialFingerprint === undefined ? {} : { credentialFingerprint }),
+        });
+      }
+    }
+  }
+}

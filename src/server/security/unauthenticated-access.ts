@@ -1,0 +1,77 @@
+/**
+ * What `serve()` does when no `auth` is configured: `'warn'` (the default) starts an open server
+ * and logs a loud warning, `'allow'` starts it silently (an intentionally open local process
+ * boundary), `'reject'` refuses to start. `WEFT_SERVER_AUTHENTICATION_REQUIRED=1` acts as
+ * `'reject'` whatever the option says, so a production wrapper can require authentication without
+ * touching code.
+ *
+ * Trap it avoids: a typo that opens a server. An environment value that is neither on (`1`,
+ * `true`, `yes`) nor off (`0`, `false`, `no`, empty) is refused rather than read as off.
+ */
+import { InvalidArgumentError, WeftError } from '../../core/errors.ts';
+
+/** `serve({ unauthenticatedAccess })`. */
+export type UnauthenticatedAccess = 'warn' | 'allow' | 'reject';
+
+/** The environment variable that makes authentication mandatory. */
+export const AUTHENTICATION_REQUIRED_ENV = 'WEFT_SERVER_AUTHENTICATION_REQUIRED';
+
+/**
+ * Code `authentication_required`: `serve()` was told to refuse an unauthenticated server and was
+ * given no `auth`.
+ */
+export class AuthenticationRequiredError extends WeftError {
+  constructor(because: string) {
+    super(
+      'authentication_required',
+      `serve() needs auth (apiKeys, resolveApiKeyPrincipal, jwt or authenticate): ${because}`,
+    );
+  }
+}
+
+/**
+ * The policy for a server without `auth`: `'warn'` or `'allow'`, or throws
+ * `AuthenticationRequiredError` when it must not start.
+ *
+ * @example
+ * unauthenticatedAccessPolicy(undefined, { WEFT_SERVER_AUTHENTICATION_REQUIRED: '1' }); // throws
+ */
+export function unauthenticatedAccessPolicy(
+  option: UnauthenticatedAccess | undefined,
+  env: Record<string, string | undefined> = process.env,
+): 'warn' | 'allow' {
+  if (option !== undefined && option !== 'warn' && option !== 'allow' && option !== 'reject') {
+    throw new InvalidArgumentError(`unauthenticatedAccess must be 'warn', 'allow' or 'reject', not ${String(option)}`);
+  }
+  if (authenticationRequired(env[AUTHENTICATION_REQUIRED_ENV])) {
+    throw new AuthenticationRequiredError(`${AUTHENTICATION_REQUIRED_ENV} is set`);
+  }
+  if (option === 'reject') throw new AuthenticationRequiredError(`unauthenticatedAccess is 'reject'`);
+  return option ?? 'warn';
+}
+
+function authenticationRequired(value: string | undefined): boolean {
+  const normalized = (value ?? '').trim().toLowerCase();
+  if (['1', 'true', 'yes'].includes(normalized)) return true;
+  if (['', '0', 'false', 'no'].includes(normalized)) return false;
+  throw new InvalidArgumentError(`${AUTHENTICATION_REQUIRED_ENV} must be 1 or 0 (true/false, yes/no), not '${value}'`);
+}
+
+/**
+ * The startup warning of an open server.
+ *
+ * @example
+ * console.warn(openAccessWarning('http://127.0.0.1:3000'));
+ */
+export function openAccessWarning(url: string): string {
+  const rule = '!'.repeat(78);
+  return [
+    rule,
+    `weft: WARNING — the server at ${url} has NO AUTHENTICATION.`,
+    'weft: every workflow operation (start, signal, cancel, delete, ...) is open to anyone who can connect.',
+    "weft: pass serve({ auth }) for production, unauthenticatedAccess: 'reject' (or",
+    `weft: ${AUTHENTICATION_REQUIRED_ENV}=1) to refuse to start without it, or`,
+    "weft: unauthenticatedAccess: 'allow' to silence this for an intentionally open local process.",
+    rule,
+  ].join('\n');
+}
