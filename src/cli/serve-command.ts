@@ -19,7 +19,19 @@ export const SERVE_USAGE = `weft serve [--workflows <module>] [--db <path>] [--p
   --workflows  module whose exported workflow() definitions are registered (default: ${DEFAULT_WORKFLOWS})
   --db         SQLite database file (default: $WEFT_DB or ./weft.db)
   --port       TCP port, 0 for any free one (default: ${DEFAULT_PORT})
-  --hostname   address to bind (default: ${DEFAULT_HOSTNAME}; 0.0.0.0 for every interface)`;
+  --hostname   address to bind (default: ${DEFAULT_HOSTNAME}; 0.0.0.0 for every interface)
+
+  WEFT_API_KEYS                          comma-separated API keys; when set, every operation needs one
+                                         (as Authorization: Bearer <key> or X-API-Key), health stays public
+  WEFT_SERVER_AUTHENTICATION_REQUIRED=1  refuse to start without WEFT_API_KEYS`;
+
+/** Keys from the environment, not from flags: a flag would show the keys to anyone who can list processes. */
+function apiKeysFrom(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key.length > 0);
+}
 
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -43,7 +55,8 @@ export async function serveCommand(args: string[]): Promise<number> {
   try {
     engine = await Engine.create({ storage, workflows, recover: false });
     const { recovered } = await engine.recoverAll();
-    server = serve({ engine, port, hostname: values.hostname });
+    const apiKeys = apiKeysFrom(process.env['WEFT_API_KEYS']);
+    server = serve({ engine, port, hostname: values.hostname, ...(apiKeys.length > 0 ? { auth: { apiKeys } } : {}) });
     console.log(
       `weft: ${dbPath}, workflows ${workflows.map((w) => w.name).join(', ')}; resumed ${recovered} unfinished run${recovered === 1 ? '' : 's'}`,
     );

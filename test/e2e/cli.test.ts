@@ -140,3 +140,57 @@ test('weft run opens the database named by WEFT_DB when no --db is given', async
   expect(output).toContain(`engine running on ${db}`);
   expect(existsSync(db)).toBe(true);
 });
+
+test('weft serve with WEFT_API_KEYS requires one of the keys; health stays public', async () => {
+  const child = Bun.spawn([process.execPath, main, 'serve', '--port', '0', '--db', join(dir, 'keys.db')], {
+    cwd: join(import.meta.dir, '../..'),
+    env: { ...process.env, WEFT_API_KEYS: 'first-key, second-key' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const output = await readUntil(child.stdout, (text) => /listening at http:\/\/127\.0\.0\.1:\d+/.test(text));
+  const url = /listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? '';
+  expect((await fetch(`${url}/api/v1/health`)).status).toBe(200);
+  expect((await fetch(`${url}/api/v1/workflows`)).status).toBe(401);
+  const withKey = await fetch(`${url}/api/v1/workflows`, { headers: { authorization: 'Bearer second-key' } });
+  expect(withKey.status).toBe(200);
+  const guessed = await fetch(`${url}/api/v1/workflows`, { headers: { 'x-api-key': 'guessed-key-123' } });
+  expect(guessed.status).toBe(401);
+  child.kill('SIGTERM');
+  expect(await child.exited).toBe(0);
+  // The refusal's audit line (console.warn → stderr) names the operation and never a key.
+  const logged = await new Response(child.stderr).text();
+  expect(logged).toContain('"type":"weft.auth-audit"');
+  expect(logged).toContain('"reason":"missing_credential"');
+  expect(logged).toContain('"reason":"invalid_credential","credentialFingerprint":"sha256:');
+  expect(logged).not.toContain('second-key');
+  expect(logged).not.toContain('guessed-key-123');
+  expect(logged).not.toContain('NO AUTHENTICATION');
+}, 30_000);
+
+test('weft serve without keys warns loudly; with WEFT_SERVER_AUTHENTICATION_REQUIRED=1 it refuses to start', async () => {
+  const cwd = join(import.meta.dir, '../..');
+  const open = Bun.spawn([process.execPath, main, 'serve', '--port', '0', '--db', join(dir, 'open.db')], {
+    cwd,
+    env: { ...process.env, WEFT_API_KEYS: '', WEFT_SERVER_AUTHENTICATION_REQUIRED: '' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const warning = await readUntil(open.stderr, (text) => text.includes('NO AUTHENTICATION'));
+  expect(warning).toContain('NO AUTHENTICATION');
+  open.kill('SIGTERM');
+  expect(await open.exited).toBe(0);
+
+  const db = join(dir, 'refused.db');
+  const refused = Bun.spawn([process.execPath, main, 'serve', '--port', '0', '--db', db], {
+    cwd,
+    env: { ...process.env, WEFT_API_KEYS: '', WEFT_SERVER_AUTHENTICATION_REQUIRED: '1' },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  expect(await refused.exited).toBe(1);
+  expect(await new Response(refused.stderr).text()).toContain('WEFT_SERVER_AUTHENTICATION_REQUIRED');
+  // The database it opened was released on the way out.
+  const storage = new SQLiteStorage(db);
+  await storage.close();
+}, 30_000);
