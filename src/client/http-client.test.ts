@@ -242,3 +242,26 @@ describe('HttpClient with its own fetch', () => {
     expect(sent).toBe(0);
   });
 });
+
+describe('HttpClient against a server with authentication', () => {
+  test('sends its credential as a bearer token; without it, or with a wrong one, calls reject as unauthenticated (401)', async () => {
+    await using secured = serve({ engine, port: 0, auth: { apiKeys: ['client-key'], auditSink: () => undefined } });
+    const withKey = new HttpClient({ baseUrl: secured.url, credential: 'client-key' });
+    expect((await withKey.listWorkflows()).total).toBeGreaterThanOrEqual(0);
+    expect(await new HttpClient({ baseUrl: secured.url }).health()).toEqual({ status: 'ok' });
+    for (const anonymous of [
+      new HttpClient({ baseUrl: secured.url }),
+      new HttpClient({ baseUrl: secured.url, credential: 'wrong-key' }),
+    ]) {
+      const error = await weftError(anonymous.listWorkflows());
+      expect(error.code).toBe('unauthenticated');
+      expect(error.details).toMatchObject({ status: 401 });
+    }
+    const overridden = new HttpClient({
+      baseUrl: secured.url,
+      credential: 'client-key',
+      headers: { authorization: 'Bearer wrong-key' },
+    });
+    expect((await weftError(overridden.listWorkflows())).code).toBe('unauthenticated');
+  });
+});

@@ -51,15 +51,20 @@ export type HeaderValues = ConstructorParameters<typeof Headers>[0];
  * Options of `new HttpClient(options)`.
  *
  * @example
- * const client = new HttpClient({ baseUrl: server.url, headers: { 'x-tenant': 'acme' } });
+ * const client = new HttpClient({ baseUrl: server.url, credential: process.env.WEFT_API_KEY, headers: { 'x-tenant': 'acme' } });
  */
 export interface HttpClientOptions {
   /** The server's URL, e.g. `server.url` or `'http://127.0.0.1:3000'` (a path prefix is kept). */
   baseUrl: string | URL;
   /** How requests are sent. Default: the global `fetch`. */
   fetch?: FetchFunction;
-  /** Headers sent with every request (e.g. credentials once the server requires them). */
+  /** Headers sent with every request. */
   headers?: HeaderValues;
+  /**
+   * An API key or a JWT, sent as `Authorization: Bearer <credential>` with every request (unless
+   * `headers` sets `Authorization` itself).
+   */
+  credential?: string;
 }
 
 /**
@@ -96,6 +101,9 @@ export class HttpClient {
     this.#base = String(options.baseUrl).replace(/\/+$/, '');
     this.#fetch = options.fetch ?? ((request) => fetch(request));
     this.#headers = new Headers(options.headers);
+    if (options.credential !== undefined && !this.#headers.has('authorization')) {
+      this.#headers.set('authorization', `Bearer ${options.credential}`);
+    }
   }
 
   /**
