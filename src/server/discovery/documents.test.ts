@@ -53,6 +53,25 @@ describe('the OpenAPI document', () => {
     );
   });
 
+  test("states each operation's credential and scope, and the security layer's 401, 403 and 429", () => {
+    const schemes = (openApiDocument()['components'] as { securitySchemes: Record<string, unknown> }).securitySchemes;
+    expect(schemes).toEqual({
+      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      apiKey: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'X-API-Key' }),
+    });
+    for (const spec of specs) {
+      const operation = openApiOperation(spec) as OpenApiOperation & { security: unknown[] };
+      if (spec.scope === null) {
+        expect(operation.security).toEqual([]);
+        expect(operation.responses['401']).toBeUndefined();
+        continue;
+      }
+      expect(operation.security).toEqual([{ bearer: [spec.scope] }, { apiKey: [spec.scope] }]);
+      for (const status of ['401', '403', '429'])
+        expect({ op: spec.name, has: status in operation.responses }).toEqual({ op: spec.name, has: true });
+    }
+  });
+
   test('answers each success status of the catalog, 202 for operations that may still be pending, and no body for 204', () => {
     for (const spec of specs) {
       const responses = openApiOperation(spec)!.responses;

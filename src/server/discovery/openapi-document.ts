@@ -179,6 +179,8 @@ function catalogOperation(spec: OperationSpec, pathParams: string[]): Record<str
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(requestBody === undefined ? {} : { requestBody }),
     responses,
+    // Either credential form, holding the operation's scope (OpenAPI 3.1 lets non-OAuth schemes list roles).
+    security: spec.scope === null ? [] : [{ bearer: [spec.scope] }, { apiKey: [spec.scope] }],
     'x-weft-scope': spec.scope,
   };
 }
@@ -335,6 +337,22 @@ const COMPONENT_SCHEMAS = {
   },
 };
 
+/** The credentials `serve({ auth })` reads; the scope an operation needs is in its `security` and `x-weft-scope`. */
+const SECURITY_SCHEMES = {
+  bearer: {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      'An API key or a JWT as `Authorization: Bearer <credential>` (only when the server is configured with `auth`)',
+  },
+  apiKey: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+    description: 'An API key, when no `Authorization` header is sent',
+  },
+};
+
 /** Builds the document (documents.ts caches it). */
 export function buildOpenApiDocument(version: string): Record<string, unknown> {
   return {
@@ -349,6 +367,6 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
     },
     tags: TAGS,
     paths: { ...catalogPaths(), ...fixedPaths() },
-    components: { schemas: COMPONENT_SCHEMAS },
+    components: { schemas: COMPONENT_SCHEMAS, securitySchemes: SECURITY_SCHEMES },
   };
 }

@@ -68,9 +68,13 @@ const RAISED_BY: { readonly [K in CatalogOperation['name']]: readonly string[] }
 /** Read a body (REST): malformed, too large, or in a format other than JSON and MessagePack. */
 const BODY_ERRORS = ['bad_request', 'request_too_large', 'unsupported_media_type'] as const;
 
+/** Turned away by the security layer: no or a bad credential, a missing scope, over the rate limit. */
+const SECURITY_ERRORS = ['unauthenticated', 'forbidden', 'rate_limited'] as const;
+
 /**
  * Every error code `spec` can answer with over `transport`: invalid parameters (when there are
- * parameters to get wrong), the body errors of a REST body, its own, and `internal`.
+ * parameters to get wrong), the body errors of a REST body, its own, the security layer's for a
+ * non-public operation, and `internal`.
  */
 export function errorCodesOf(spec: OperationSpec, transport: 'rest' | 'jsonrpc'): string[] {
   const codes = new Set<string>();
@@ -78,6 +82,8 @@ export function errorCodesOf(spec: OperationSpec, transport: 'rest' | 'jsonrpc')
   if (takesInput) codes.add('invalid_params');
   if (transport === 'rest' && spec.rest.from === 'body') for (const code of BODY_ERRORS) codes.add(code);
   for (const code of RAISED_BY[spec.name as CatalogOperation['name']] ?? []) codes.add(code);
+  // The security layer's answers, on a server configured with `auth` / `rateLimit`.
+  if (spec.scope !== null) for (const code of SECURITY_ERRORS) codes.add(code);
   codes.add('internal');
   return [...codes];
 }
