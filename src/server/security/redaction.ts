@@ -21,18 +21,39 @@ export function credentialFingerprint(credential: string): string {
   return `sha256:${createHash('sha256').update(credential).digest('hex').slice(0, 12)}`;
 }
 
+/** Authorization schemes kept in front of a masked value (anything else is masked whole). */
+const AUTH_SCHEMES: ReadonlySet<string> = new Set([
+  'basic',
+  'bearer',
+  'digest',
+  'negotiate',
+  'token',
+  'apikey',
+  'dpop',
+]);
+
 /**
- * Masks a credential for a log line. An `Authorization`-style value keeps its scheme
- * (`Bearer [redacted sha256:…]`); anything else becomes `[redacted sha256:…]`.
+ * Masks a credential for a log line. A value starting with a well-known authorization scheme
+ * keeps the scheme (`Bearer [redacted sha256:…]`); anything else is masked whole
+ * (`[redacted sha256:…]`) — a key with a space in it must not leak its first word.
  *
  * @example
  * redactCredential('Bearer eyJhbGciOi...'); // 'Bearer [redacted sha256:3f1c0a9b2d7e]'
  */
 export function redactCredential(value: string): string {
-  const scheme = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*) +(\S.*)$/.exec(value);
-  if (scheme !== null) return `${scheme[1]} [redacted ${credentialFingerprint(scheme[2]!)}]`;
+  const scheme = /^(\S+) +(\S.*)$/.exec(value);
+  if (scheme !== null && AUTH_SCHEMES.has(scheme[1]!.toLowerCase())) {
+    return `${scheme[1]} [redacted ${credentialFingerprint(scheme[2]!)}]`;
+  }
+  return maskWhole(value);
+}
+
+function maskWhole(value: string): string {
   return `[redacted ${credentialFingerprint(value)}]`;
 }
+
+/** Headers whose whole value is the secret: no scheme to keep. */
+const SCHEMELESS_HEADERS: ReadonlySet<string> = new Set(['x-api-key', 'cookie']);
 
 /** Headers in any of the shapes `fetch` accepts. */
 export type HeaderInput = Headers | Record<string, string | string[] | undefined> | [string, string][];
@@ -49,7 +70,8 @@ export function redactHeaders(headers: HeaderInput): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of entriesOf(headers)) {
     const key = name.toLowerCase();
-    out[key] = CREDENTIAL_HEADERS.includes(key) ? redactCredential(value) : value;
+    if (!CREDENTIAL_HEADERS.includes(key)) out[key] = value;
+    else out[key] = SCHEMELESS_HEADERS.has(key) ? maskWhole(value) : redactCredential(value);
   }
   return out;
 }
