@@ -573,7 +573,12 @@ describe('unauthenticatedAccess', () => {
     const { port, stillFree } = freePort();
     expect(() => serve({ engine, port, unauthenticatedAccess: 'reject' })).toThrow(AuthenticationRequiredError);
     stillFree();
-    await using server = serve({ engine, port: 0, unauthenticatedAccess: 'reject', auth: { apiKeys: [API_KEY] } });
+    await using server = serve({
+      engine,
+      port: 0,
+      unauthenticatedAccess: 'reject',
+      auth: { apiKeys: [API_KEY], auditSink: () => undefined },
+    });
     expect((await call(server, 'GET', '/api/v1/workflows', bearer(API_KEY))).status).toBe(200);
     expect(warn.mock.calls.length).toBe(0);
   });
@@ -587,7 +592,7 @@ describe('unauthenticatedAccess', () => {
       expect(() => serve({ engine, port, unauthenticatedAccess: 'allow' })).toThrow(AuthenticationRequiredError);
     }
     stillFree();
-    await using server = serve({ engine, port: 0, auth: { apiKeys: [API_KEY] } });
+    await using server = serve({ engine, port: 0, auth: { apiKeys: [API_KEY], auditSink: () => undefined } });
     expect((await call(server, 'GET', '/api/v1/workflows')).status).toBe(401);
   });
 
