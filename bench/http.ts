@@ -51,6 +51,7 @@ export async function measureHttp(options: { quick: boolean; dir: string }): Pro
   const phases = options.quick ? QUICK : FULL;
   const hello = await measureServer('hello', options.dir, phases);
   const weft = await measureServer('weft', options.dir, phases);
+  const secured = await measureServer('weft-auth', options.dir, phases);
   const rows: Row[] = [
     {
       metric: `HTTP workflow starts (POST /api/v1/workflows, ${STARTS_CONNECTIONS} connections)`,
@@ -58,6 +59,15 @@ export async function measureHttp(options: { quick: boolean; dir: string }): Pro
       unit: '/s',
       baseline: hello.startsPerSecond,
       baselineName: 'Bun.serve hello-world POST req/s, same load',
+      target: '-',
+      higherIsBetter: true,
+    },
+    {
+      metric: `HTTP workflow starts with an API key and a rate limit (${STARTS_CONNECTIONS} connections)`,
+      weft: secured.startsPerSecond,
+      unit: '/s',
+      baseline: weft.startsPerSecond,
+      baselineName: 'the same starts without auth, same run',
       target: '-',
       higherIsBetter: true,
     },
@@ -81,17 +91,25 @@ interface ServerFigures {
   roundTripsMs: number[];
 }
 
-async function measureServer(kind: 'weft' | 'hello', dir: string, phases: Phases): Promise<ServerFigures> {
+type ServerKind = 'weft' | 'weft-auth' | 'hello';
+
+/** The API key of the `weft-auth` server (a benchmark fixture, not a secret). */
+const BENCH_API_KEY = 'bench-api-key-0123456789abcdef';
+
+async function measureServer(kind: ServerKind, dir: string, phases: Phases): Promise<ServerFigures> {
   const child = Bun.spawn([process.execPath, import.meta.path, '--serve', kind, dir], {
     stdout: 'pipe',
     stderr: 'inherit',
   });
   try {
     const url = await firstLine(child.stdout);
-    await load(kind, url, STARTS_CONNECTIONS, phases.warmUpSeconds, [startRequest('waiter')]);
-    const starts = await load(kind, url, STARTS_CONNECTIONS, phases.startsSeconds, [startRequest('waiter')]);
+    const start = startRequest('waiter', kind);
+    await load(kind, url, STARTS_CONNECTIONS, phases.warmUpSeconds, [start]);
+    const starts = await load(kind, url, STARTS_CONNECTIONS, phases.startsSeconds, [start]);
     const roundTripsMs: number[] = [];
-    await load(kind, url, LATENCY_CONNECTIONS, phases.latencySeconds, startThenResult(roundTripsMs));
+    if (kind !== 'weft-auth') {
+      await load(kind, url, LATENCY_CONNECTIONS, phases.latencySeconds, startThenResult(roundTripsMs));
+    }
     return { startsPerSecond: starts['2xx'] / starts.duration, roundTripsMs };
   } finally {
     child.kill('SIGTERM');
@@ -116,11 +134,14 @@ async function load(
   return result;
 }
 
-function startRequest(type: string): AutocannonRequest {
+function startRequest(type: string, kind: ServerKind = 'weft'): AutocannonRequest {
   return {
     method: 'POST',
     path: '/api/v1/workflows',
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      ...(kind === 'weft-auth' ? { authorization: `Bearer ${BENCH_API_KEY}` } : {}),
+    },
     body: JSON.stringify({ type, input: 1 }),
   };
 }
@@ -164,7 +185,11 @@ async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
 
 // ---- the server processes ----------------------------------------------------------------------
 
-/** `weft`: serve() over SQLite with the two workflows; `hello`: the smallest Bun.serve answering JSON. */
+/**
+ * `weft`: serve() over SQLite with the two workflows; `weft-auth`: the same with an API key, a
+ * (never reached) rate limit and an audit sink that drops events, so the figure is the security
+ * layer's own cost and not a console's; `hello`: the smallest Bun.serve answering JSON.
+ */
 async function runServer(kind: string, dir: string): Promise<void> {
   const stopped = Promise.withResolvers<void>();
   process.once('SIGTERM', () => stopped.resolve());
@@ -185,7 +210,15 @@ async function runServer(kind: string, dir: string): Promise<void> {
   }
   const storage = new SQLiteStorage(join(dir, `http-${process.pid}.db`));
   const engine = await Engine.create({ storage, workflows: [waiter, echo] });
-  const server = serve({ engine, port: 0, unauthenticatedAccess: 'allow' });
+  const server =
+    kind === 'weft-auth'
+      ? serve({
+          engine,
+          port: 0,
+          auth: { apiKeys: [BENCH_API_KEY], auditSink: () => undefined },
+          rateLimit: { maxRequests: 1_000_000_000, windowMs: 60_000 },
+        })
+      : serve({ engine, port: 0, unauthenticatedAccess: 'allow' });
   console.log(server.url);
   await stopped.promise;
   await server.stop();
