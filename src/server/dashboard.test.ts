@@ -10,6 +10,7 @@ import { Engine } from '../index.ts';
 import { MemoryStorage } from '../storage/memory/index.ts';
 import type { AuthAuditEvent } from './security/auth-config.ts';
 import { serve, type ServeOptions } from './index.ts';
+import { bindAndRelease, freePort } from './test-ports.ts';
 
 const HTML = '<!doctype html><html><body><div id="weft-dashboard"></div></body></html>';
 const KEY = 'dashboard-test-key-0123456789';
@@ -62,26 +63,6 @@ function jsonRpc(url: string, headers: Record<string, string> = {}): Promise<Res
     headers: { ...headers, 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'weft.system.health' }),
   });
-}
-
-/** A port that was free a moment ago (bound and released by a throwaway server). */
-async function freePort(): Promise<number> {
-  const probe = Bun.serve({ port: 0, reusePort: false, fetch: () => new Response('probe') });
-  const port = probe.port;
-  await probe.stop(true);
-  if (port === undefined) throw new Error('the probe server reported no port');
-  return port;
-}
-
-/** Binds `port` exclusively (so it fails if anything still holds it), then releases it. */
-async function bindAndRelease(port: number): Promise<void> {
-  const server = Bun.serve({ port, reusePort: false, fetch: () => new Response('again') });
-  try {
-    expect(server.port).toBe(port);
-    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('again');
-  } finally {
-    await server.stop(true);
-  }
 }
 
 describe('a Response dashboard', () => {

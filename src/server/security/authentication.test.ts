@@ -18,6 +18,7 @@ import {
   type ServeOptions,
   type WeftServer,
 } from '../index.ts';
+import { bindAndRelease, freePort } from '../test-ports.ts';
 
 const go = signal<string>('go');
 const waiter = workflow({ name: 'waiter' }).execute(async function* (ctx) {
@@ -531,20 +532,6 @@ describe('unauthenticatedAccess', () => {
     return warn;
   }
 
-  /** A port nothing listens on, and a check that it is still free (nothing was bound). */
-  function freePort(): { port: number; stillFree: () => void } {
-    const probe = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() });
-    const port = probe.port!;
-    void probe.stop(true);
-    return {
-      port,
-      stillFree: () => {
-        const again = Bun.serve({ port, hostname: '127.0.0.1', fetch: () => new Response() });
-        void again.stop(true);
-      },
-    };
-  }
-
   test("by default ('warn') an open server starts with a loud warning, and every operation is open", async () => {
     withEnv(undefined);
     const warn = spyWarn();
@@ -570,9 +557,9 @@ describe('unauthenticatedAccess', () => {
     withEnv(undefined);
     const warn = spyWarn();
     const engine = await openEngine();
-    const { port, stillFree } = freePort();
+    const port = await freePort();
     expect(() => serve({ engine, port, unauthenticatedAccess: 'reject' })).toThrow(AuthenticationRequiredError);
-    stillFree();
+    await bindAndRelease(port);
     await using server = serve({
       engine,
       port: 0,
@@ -585,13 +572,13 @@ describe('unauthenticatedAccess', () => {
 
   test(`${AUTHENTICATION_REQUIRED_ENV}=1 acts as 'reject', whatever the option says`, async () => {
     const engine = await openEngine();
-    const { port, stillFree } = freePort();
+    const port = await freePort();
     for (const value of ['1', 'true']) {
       withEnv(value);
       expect(() => serve({ engine, port })).toThrow(AuthenticationRequiredError);
       expect(() => serve({ engine, port, unauthenticatedAccess: 'allow' })).toThrow(AuthenticationRequiredError);
     }
-    stillFree();
+    await bindAndRelease(port);
     await using server = serve({ engine, port: 0, auth: { apiKeys: [API_KEY], auditSink: () => undefined } });
     expect((await call(server, 'GET', '/api/v1/workflows')).status).toBe(401);
   });
@@ -608,7 +595,7 @@ describe('unauthenticatedAccess', () => {
   test('an unknown policy or an auth config that admits nobody throws before binding', async () => {
     withEnv(undefined);
     const engine = await openEngine();
-    const { port, stillFree } = freePort();
+    const port = await freePort();
     const bad: Partial<ServeOptions>[] = [
       { unauthenticatedAccess: 'maybe' as never },
       { auth: {} },
@@ -621,6 +608,6 @@ describe('unauthenticatedAccess', () => {
     for (const options of bad) {
       expect(() => serve({ ...options, engine, port })).toThrow(InvalidArgumentError);
     }
-    stillFree();
+    await bindAndRelease(port);
   });
 });

@@ -11,6 +11,7 @@ import { Engine } from '../../index.ts';
 import { MemoryStorage } from '../../storage/memory/index.ts';
 import type { AuthAuditEvent, AuthConfig } from './auth-config.ts';
 import { serve, type ServeOptions } from '../index.ts';
+import { bindAndRelease, freePort } from '../test-ports.ts';
 
 const DASHBOARD = 'https://dashboard.example.com';
 const OTHER = 'https://evil.example.net';
@@ -78,26 +79,6 @@ function varyOf(response: Response): string[] {
 
 async function errorCode(response: Response): Promise<unknown> {
   return ((await response.json()) as { error?: { code?: unknown } }).error?.code;
-}
-
-/** A port that was free a moment ago (bound and released by a throwaway server). */
-async function freePort(): Promise<number> {
-  const probe = Bun.serve({ port: 0, reusePort: false, fetch: () => new Response('probe') });
-  const port = probe.port;
-  await probe.stop(true);
-  if (port === undefined) throw new Error('the probe server reported no port');
-  return port;
-}
-
-/** Binds `port` exclusively (so it fails if anything still holds it), then releases it. */
-async function bindAndRelease(port: number): Promise<void> {
-  const server = Bun.serve({ port, reusePort: false, fetch: () => new Response('again') });
-  try {
-    expect(server.port).toBe(port);
-    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('again');
-  } finally {
-    await server.stop(true);
-  }
 }
 
 describe('without cors', () => {
