@@ -26,11 +26,7 @@ import type { AuthConfig } from './security/auth-config.ts';
 import type { CorsOptions } from './security/cors.ts';
 import type { RateLimitOptions } from './security/rate-limiter.ts';
 import { createServerSecurity, type SecurityOptions } from './security/server-security.ts';
-import {
-  openAccessWarning,
-  unauthenticatedAccessPolicy,
-  type UnauthenticatedAccess,
-} from './security/unauthenticated-access.ts';
+import { openAccessWarning, startupAccess, type UnauthenticatedAccess } from './security/unauthenticated-access.ts';
 
 /**
  * Port `serve()` binds when none is given.
@@ -130,7 +126,7 @@ export interface WeftServer extends AsyncDisposable {
 export function serve(options: ServeOptions): WeftServer {
   const { engine } = checkOptions(options);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const openAccess = options.auth === undefined ? unauthenticatedAccessPolicy(options.unauthenticatedAccess) : 'allow';
+  const access = startupAccess(options.unauthenticatedAccess, { authConfigured: options.auth !== undefined });
   const security = createServerSecurity(securityOptionsOf(options));
   const routes = options.dashboard === undefined ? {} : dashboardRoutes(options.dashboard);
   const metrics = new PrometheusMetrics(
@@ -163,7 +159,7 @@ export function serve(options: ServeOptions): WeftServer {
   const port = server.port ?? 0;
   const hostname = server.hostname ?? options.hostname ?? DEFAULT_HOSTNAME;
   const url = `http://${urlHost(hostname)}:${port}`;
-  if (openAccess === 'warn') console.warn(openAccessWarning(url));
+  if (access === 'warn') console.warn(openAccessWarning(url));
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {

@@ -590,6 +590,8 @@ describe('unauthenticatedAccess', () => {
     expect((await call(open, 'GET', '/api/v1/workflows')).status).toBe(200);
     withEnv('sure');
     expect(() => serve({ engine, port: 0, unauthenticatedAccess: 'allow' })).toThrow(InvalidArgumentError);
+    // A typo is an error even on a server that has auth today.
+    expect(() => serve({ engine, port: 0, auth: { apiKeys: [API_KEY] } })).toThrow(InvalidArgumentError);
   });
 
   test('an unknown policy or an auth config that admits nobody throws before binding', async () => {
@@ -598,6 +600,7 @@ describe('unauthenticatedAccess', () => {
     const port = await freePort();
     const bad: Partial<ServeOptions>[] = [
       { unauthenticatedAccess: 'maybe' as never },
+      { unauthenticatedAccess: 'maybe' as never, auth: { apiKeys: [API_KEY] } },
       { auth: {} },
       { auth: { apiKeys: [''] } },
       { auth: { apiKeys: 'k' as never } },

@@ -30,22 +30,24 @@ export class AuthenticationRequiredError extends WeftError {
 }
 
 /**
- * The policy for a server without `auth`: `'warn'` or `'allow'`, or throws
- * `AuthenticationRequiredError` when it must not start.
+ * What `serve()` does about authentication at startup: `'secured'` when `auth` is configured,
+ * else `'warn'` or `'allow'`; throws `AuthenticationRequiredError` when an open server must not
+ * start. The option and the environment variable are checked either way, so a typo in them is an
+ * error even on a server that has `auth` today.
  *
  * @example
- * unauthenticatedAccessPolicy(undefined, { WEFT_SERVER_AUTHENTICATION_REQUIRED: '1' }); // throws
+ * startupAccess(undefined, { authConfigured: false, env: { WEFT_SERVER_AUTHENTICATION_REQUIRED: '1' } }); // throws
  */
-export function unauthenticatedAccessPolicy(
+export function startupAccess(
   option: UnauthenticatedAccess | undefined,
-  env: Record<string, string | undefined> = process.env,
-): 'warn' | 'allow' {
+  { authConfigured, env = process.env }: { authConfigured: boolean; env?: Record<string, string | undefined> },
+): 'secured' | 'warn' | 'allow' {
   if (option !== undefined && option !== 'warn' && option !== 'allow' && option !== 'reject') {
     throw new InvalidArgumentError(`unauthenticatedAccess must be 'warn', 'allow' or 'reject', not ${String(option)}`);
   }
-  if (authenticationRequired(env[AUTHENTICATION_REQUIRED_ENV])) {
-    throw new AuthenticationRequiredError(`${AUTHENTICATION_REQUIRED_ENV} is set`);
-  }
+  const required = authenticationRequired(env[AUTHENTICATION_REQUIRED_ENV]);
+  if (authConfigured) return 'secured';
+  if (required) throw new AuthenticationRequiredError(`${AUTHENTICATION_REQUIRED_ENV} is set`);
   if (option === 'reject') throw new AuthenticationRequiredError(`unauthenticatedAccess is 'reject'`);
   return option ?? 'warn';
 }
