@@ -6,7 +6,10 @@
  * The route table is data built from the operation catalog: each spec's REST binding under
  * `/api/v1` (canonical) and `/v1`, beside the JSON-RPC endpoint, the discovery documents and the
  * metrics. Every error leaves as `{ "error": { code, message, details? } }` in the negotiated
- * format with the status of `protocol/wire-errors.ts`.
+ * format with the status of `protocol/wire-errors.ts`. With `options.security` (security/), a CORS
+ * preflight is answered before anything else, every non-public operation passes the access gate
+ * (authentication, audit, rate limit, scope) before its input is read, and every response gets
+ * the rate limit and CORS headers.
  *
  * Trap it avoids: a 500 for a caller's mistake. Routing, body reading, query mapping and validation
  * all throw `WeftError`s with 4xx codes; only an error nobody anticipated becomes a 500 `internal`,
