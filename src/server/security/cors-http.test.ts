@@ -10,7 +10,8 @@ import { InvalidArgumentError } from '../../core/errors.ts';
 import { Engine } from '../../index.ts';
 import { MemoryStorage } from '../../storage/memory/index.ts';
 import type { AuthAuditEvent, AuthConfig } from './auth-config.ts';
-import { serve, type ServeOptions } from '../index.ts';
+import { parsePrometheusText, sampleValue } from '../../testing/prometheus-text.ts';
+import { MetricName, serve, type ServeOptions } from '../index.ts';
 import { bindAndRelease, freePort } from '../test-ports.ts';
 
 const DASHBOARD = 'https://dashboard.example.com';
@@ -423,5 +424,18 @@ describe('rate limit headers', () => {
     const response = await get(`${url}/api/v1/workflows`, { origin: DASHBOARD });
     expect(response.status).toBe(200);
     expect(response.headers.get('access-control-expose-headers')).toBe('X-RateLimit-Remaining');
+  });
+});
+
+describe('metrics', () => {
+  test('preflights are counted under the route label "preflight", not under the path they name', async () => {
+    const { url } = await start({ cors: { allowedOrigins: [DASHBOARD] } });
+    expect((await preflight(`${url}/api/v1/workflows/w-1`, DASHBOARD)).status).toBe(204);
+    expect((await preflight(`${url}/api/v1/workflows/w-1`, 'https://evil.example')).status).toBe(403);
+    const samples = parsePrometheusText(await (await get(`${url}/v1/metrics`)).text());
+    const requests = (status: string) =>
+      sampleValue(samples, MetricName.httpRequests, { route: 'preflight', method: 'OPTIONS', status });
+    expect(requests('204')).toBe(1);
+    expect(requests('403')).toBe(1);
   });
 });
