@@ -11,6 +11,7 @@ import { MemoryStorage } from '../storage/memory/index.ts';
 import type { AuthAuditEvent } from './security/auth-config.ts';
 import { serve, type ServeOptions } from './index.ts';
 import { bindAndRelease, freePort } from './test-ports.ts';
+import htmlShell from './test-fixtures/dashboard-shell.html';
 
 const HTML = '<!doctype html><html><body><div id="weft-dashboard"></div></body></html>';
 const KEY = 'dashboard-test-key-0123456789';
@@ -243,6 +244,20 @@ describe('a function dashboard', () => {
     } finally {
       logged.mockRestore();
     }
+  });
+});
+
+describe('a Bun HTML import dashboard', () => {
+  test('is served (bundled by Bun) at the page routes, and the API keeps its routes', async () => {
+    const { url } = await start({ dashboard: htmlShell });
+    for (const path of ['/', '/workflows', '/workflows/o-1/events', '/reviews', '/workers']) {
+      const response = await fetch(`${url}${path}`);
+      expect(`${path} ${response.status}`).toBe(`${path} 200`);
+      expect(response.headers.get('content-type')).toStartWith('text/html');
+      expect(await response.text()).toContain('weft-dashboard-shell');
+    }
+    const health = await fetch(`${url}/api/v1/health`);
+    expect(await health.json()).toEqual({ status: 'ok' });
   });
 });
 
