@@ -51,7 +51,11 @@ export interface AuthConfig {
   /** Looks a presented key up (see `createRotatingApiKeyStore`); `undefined` means "not a key". */
   resolveApiKeyPrincipal?: (key: string) => Principal | undefined | Promise<Principal | undefined>;
   jwt?: JwtOptions;
-  /** Custom authentication of the whole request; `null` means "not admitted by this method". */
+  /**
+   * Custom authentication from the request's headers (cookies, a proxy's identity header, ...);
+   * `null` means "not admitted by this method". It must not read the body: the operation reads it
+   * afterwards.
+   */
   authenticate?: (request: Request) => Principal | null | Promise<Principal | null>;
   /** Where audit events go instead of the console. */
   auditSink?: (event: AuthAuditEvent) => void;
