@@ -1,6 +1,7 @@
 /**
  * `serve()`: the HTTP API of `handleRequest` on `Bun.serve()`, with the metrics behind
- * `GET /v1/metrics`, returned as a `WeftServer` handle. The only Bun-specific file of the server.
+ * `GET /v1/metrics`, the security layer and an optional dashboard shell, returned as a `WeftServer`
+ * handle. With dashboard.ts the only Bun-specific files of the server.
  *
  * Traps it avoids:
  * - A stop that hangs. `GET .../result` may wait 30 s for a run; `stop()` stops accepting at once,
