@@ -4,13 +4,12 @@
  * but not the shell. Trap it avoids: a shell route swallowing an API path (or the reverse), which
  * only shows up with Bun's `routes` and the fetch handler running together.
  */
-import { afterEach, describe, expect, spyOn, test } from 'bun:test';
+import { describe, expect, spyOn, test } from 'bun:test';
 import { InvalidArgumentError } from '../core/errors.ts';
-import { Engine } from '../index.ts';
-import { MemoryStorage } from '../storage/memory/index.ts';
 import type { AuthAuditEvent } from './security/auth-config.ts';
 import { serve, type ServeOptions } from './index.ts';
 import { bindAndRelease, freePort } from './test-ports.ts';
+import { testServers } from '../testing/test-servers.ts';
 import htmlShell from './test-fixtures/dashboard-shell.html';
 
 const HTML = '<!doctype html><html><body><div id="weft-dashboard"></div></body></html>';
@@ -19,38 +18,10 @@ const KEY = 'dashboard-test-key-0123456789';
 const EMPTY_LIST = { items: [], limit: 50, offset: 0, total: 0 };
 const SHELL_PATHS = ['/', '/workflows', '/workflows/order-1', '/workflows/order-1/events/7', '/reviews', '/workers'];
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function openEngine(): Promise<Engine> {
-  const storage = new MemoryStorage();
-  const engine = await Engine.create({ storage, workflows: [], shutdownGracePeriod: 0 });
-  cleanups.push(async () => {
-    await engine.close();
-    await storage.close();
-  });
-  return engine;
-}
+const { openEngine, start } = testServers();
 
 function shell(): Response {
   return new Response(HTML, { headers: { 'content-type': 'text/html' } });
-}
-
-/** Options for serve() without the engine; open access is allowed silently when no auth is given. */
-type Setup = Omit<ServeOptions, 'engine' | 'port'>;
-
-async function start(setup: Setup): Promise<{ url: string }> {
-  const engine = await openEngine();
-  const server = serve({
-    engine,
-    port: 0,
-    ...(setup.auth === undefined ? { unauthenticatedAccess: 'allow' as const } : {}),
-    ...setup,
-  });
-  cleanups.push(() => server.stop());
-  return server;
 }
 
 async function errorCode(response: Response): Promise<unknown> {

@@ -2,13 +2,13 @@
  * `serve()` from a user's side: a real Bun server on port 0, its handle, its limits, its metrics
  * endpoint after real traffic, and a stop that neither hangs nor closes the engine.
  */
-import { afterEach, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { InvalidArgumentError } from '../core/errors.ts';
-import { Engine, signal, workflow } from '../index.ts';
-import { MemoryStorage } from '../storage/memory/index.ts';
+import { signal, workflow } from '../index.ts';
 import { parsePrometheusText, sampleValue } from '../testing/prometheus-text.ts';
 import { MetricName, serve, STOP_GRACE_MS } from './index.ts';
+import { testServers } from '../testing/test-servers.ts';
 
 const go = signal<number>('go');
 
@@ -24,20 +24,7 @@ const waiter = workflow({ name: 'waiter' }).execute(async function* (ctx) {
   return yield* ctx.waitForSignal(go);
 });
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function openEngine(): Promise<Engine> {
-  const storage = new MemoryStorage();
-  const engine = await Engine.create({ storage, workflows: [order, waiter], shutdownGracePeriod: 0 });
-  cleanups.push(async () => {
-    await engine.close();
-    await storage.close();
-  });
-  return engine;
-}
+const { openEngine } = testServers([order, waiter]);
 
 function post(url: string, body: unknown): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -2,12 +2,11 @@
  * The guide's "Authentication" and "Audit trail" sections and the `unauthenticatedAccess` rules of
  * "Starting the server", from an HTTP client's side: a real server on port 0, real requests.
  */
-import { afterEach, describe, expect, spyOn, test } from 'bun:test';
+import { describe, expect, spyOn, test } from 'bun:test';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { InvalidArgumentError } from '../../core/errors.ts';
-import { Engine, signal, workflow } from '../../index.ts';
+import { signal, workflow, type Engine } from '../../index.ts';
 import { operations } from '../../protocol/operations.ts';
-import { MemoryStorage } from '../../storage/memory/index.ts';
 import {
   AUTHENTICATION_REQUIRED_ENV,
   AuthenticationRequiredError,
@@ -19,6 +18,7 @@ import {
   type WeftServer,
 } from '../index.ts';
 import { bindAndRelease, freePort } from '../test-ports.ts';
+import { testServers, type TestServer } from '../../testing/test-servers.ts';
 
 const go = signal<string>('go');
 const waiter = workflow({ name: 'waiter' }).execute(async function* (ctx) {
@@ -28,30 +28,16 @@ const waiter = workflow({ name: 'waiter' }).execute(async function* (ctx) {
 const API_KEY = 'weft-test-key-0123456789abcdef';
 const JWT_SECRET = 'a-shared-secret-of-at-least-32-bytes!!';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function openEngine(): Promise<Engine> {
-  const storage = new MemoryStorage();
-  const engine = await Engine.create({ storage, workflows: [waiter], shutdownGracePeriod: 0 });
-  cleanups.push(async () => {
-    await engine.close();
-    await storage.close();
-  });
-  return engine;
-}
+const { defer, openEngine, start: startServer } = testServers([waiter]);
 
 interface Started {
-  server: WeftServer;
+  server: TestServer;
   engine: Engine;
   audit: AuthAuditEvent[];
 }
 
 /** A server whose audit events are collected; `x-test-scopes: a b` authenticates as `tester` with those scopes. */
 async function start(options: Partial<ServeOptions> & { auth?: AuthConfig } = {}): Promise<Started> {
-  const engine = await openEngine();
   const audit: AuthAuditEvent[] = [];
   const auth: AuthConfig = {
     apiKeys: [API_KEY],
@@ -62,9 +48,8 @@ async function start(options: Partial<ServeOptions> & { auth?: AuthConfig } = {}
     auditSink: (event) => audit.push(event),
     ...options.auth,
   };
-  const server = serve({ ...options, engine, port: 0, auth });
-  cleanups.push(() => server.stop());
-  return { server, engine, audit };
+  const server = await startServer({ ...options, auth });
+  return { server, engine: server.engine, audit };
 }
 
 function call(server: WeftServer, method: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
@@ -302,7 +287,7 @@ describe('JWT', () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256');
     const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' }] };
     const issuer = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => Response.json(jwks) });
-    cleanups.push(() => issuer.stop(true));
+    defer(() => issuer.stop(true));
     const { server } = await start({ auth: { jwt: { jwksUrl: `http://127.0.0.1:${issuer.port}/jwks.json` } } });
     const jwt = await new SignJWT({ scope: 'workflows:read' })
       .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
@@ -335,7 +320,7 @@ describe('custom authenticate', () => {
 
   test('an authenticator that throws or returns a non-principal turns the request away; the server keeps serving', async () => {
     const errors = spyOn(console, 'error').mockImplementation(() => undefined);
-    cleanups.push(() => errors.mockRestore());
+    defer(() => errors.mockRestore());
     const { server } = await start({
       auth: {
         authenticate: (request) => {
@@ -479,7 +464,7 @@ describe('audit trail', () => {
   test('by default each decision is one JSON line: console.info for success, console.warn for failure', async () => {
     const info = spyOn(console, 'info').mockImplementation(() => undefined);
     const warn = spyOn(console, 'warn').mockImplementation(() => undefined);
-    cleanups.push(() => {
+    defer(() => {
       info.mockRestore();
       warn.mockRestore();
     });
@@ -501,7 +486,7 @@ describe('audit trail', () => {
 
   test('a sink that throws does not cost the caller the answer', async () => {
     const errors = spyOn(console, 'error').mockImplementation(() => undefined);
-    cleanups.push(() => errors.mockRestore());
+    defer(() => errors.mockRestore());
     const { server } = await start({
       auth: {
         auditSink: () => {
@@ -520,7 +505,7 @@ describe('unauthenticatedAccess', () => {
     const before = process.env[AUTHENTICATION_REQUIRED_ENV];
     if (value === undefined) delete process.env[AUTHENTICATION_REQUIRED_ENV];
     else process.env[AUTHENTICATION_REQUIRED_ENV] = value;
-    cleanups.push(() => {
+    defer(() => {
       if (before === undefined) delete process.env[AUTHENTICATION_REQUIRED_ENV];
       else process.env[AUTHENTICATION_REQUIRED_ENV] = before;
     });
@@ -528,7 +513,7 @@ describe('unauthenticatedAccess', () => {
 
   function spyWarn() {
     const warn = spyOn(console, 'warn').mockImplementation(() => undefined);
-    cleanups.push(() => warn.mockRestore());
+    defer(() => warn.mockRestore());
     return warn;
   }
 

@@ -5,14 +5,13 @@
  * handler must answer preflights before routing and authentication and decorate every response,
  * errors included.
  */
-import { afterEach, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { InvalidArgumentError } from '../../core/errors.ts';
-import { Engine } from '../../index.ts';
-import { MemoryStorage } from '../../storage/memory/index.ts';
 import type { AuthAuditEvent, AuthConfig } from './auth-config.ts';
 import { parsePrometheusText, sampleValue } from '../../testing/prometheus-text.ts';
-import { MetricName, serve, type ServeOptions } from '../index.ts';
+import { MetricName, serve } from '../index.ts';
 import { bindAndRelease, freePort } from '../test-ports.ts';
+import { testServers } from '../../testing/test-servers.ts';
 
 const DASHBOARD = 'https://dashboard.example.com';
 const OTHER = 'https://evil.example.net';
@@ -20,39 +19,11 @@ const KEY = 'cors-test-key-0123456789';
 const DEFAULT_METHODS = 'GET, POST, PATCH, DELETE, OPTIONS';
 const DEFAULT_EXPOSED = 'Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function openEngine(): Promise<Engine> {
-  const storage = new MemoryStorage();
-  const engine = await Engine.create({ storage, workflows: [], shutdownGracePeriod: 0 });
-  cleanups.push(async () => {
-    await engine.close();
-    await storage.close();
-  });
-  return engine;
-}
+const { openEngine, start } = testServers();
 
 /** API key auth whose audit events are collected instead of printed. */
 function keyAuth(events: AuthAuditEvent[] = []): AuthConfig {
   return { apiKeys: [KEY], auditSink: (event) => events.push(event) };
-}
-
-/** Options for serve() without the engine; open access is allowed silently when no auth is given. */
-type Setup = Omit<ServeOptions, 'engine' | 'port'>;
-
-async function start(setup: Setup): Promise<{ url: string }> {
-  const engine = await openEngine();
-  const server = serve({
-    engine,
-    port: 0,
-    ...(setup.auth === undefined ? { unauthenticatedAccess: 'allow' as const } : {}),
-    ...setup,
-  });
-  cleanups.push(() => server.stop());
-  return server;
 }
 
 function get(url: string, headers: Record<string, string> = {}): Promise<Response> {

@@ -2,27 +2,13 @@
  * The security layer without `serve()`: `createServerSecurity` + `handleRequest` from
  * `@lostgradient/weft/server/handler`, as an embedder in another framework uses them.
  */
-import { afterEach, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { InvalidArgumentError } from '../../core/errors.ts';
-import { Engine } from '../../index.ts';
-import { MemoryStorage } from '../../storage/memory/index.ts';
 import { createServerSecurity, handleRequest } from '../handler-index.ts';
+import { testServers } from '../../testing/test-servers.ts';
 
 const KEY = 'embedded-key-0123456789';
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function openEngine(): Promise<Engine> {
-  const storage = new MemoryStorage();
-  const engine = await Engine.create({ storage, shutdownGracePeriod: 0 });
-  cleanups.push(async () => {
-    await engine.close();
-    await storage.close();
-  });
-  return engine;
-}
+const { openEngine } = testServers();
 
 const list = (headers: Record<string, string> = {}) => new Request('http://app.test/api/v1/workflows', { headers });
 

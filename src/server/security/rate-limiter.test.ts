@@ -4,12 +4,12 @@
  * (else per client address), guessed keys throttled like any flood, and the routes that are never
  * counted. HTTP tests use a 60 s window and assert no timing, so a slow machine cannot flip them.
  */
-import { afterEach, describe, expect, spyOn, test } from 'bun:test';
-import { Engine, InvalidArgumentError, workflow } from '../../index.ts';
-import { MemoryStorage } from '../../storage/memory/index.ts';
+import { describe, expect, spyOn, test } from 'bun:test';
+import { InvalidArgumentError, workflow } from '../../index.ts';
 import type { AuthAuditEvent, Principal, RateLimitOptions, ServeOptions, WeftServer } from '../index.ts';
 import { serve } from '../index.ts';
 import { FixedWindowRateLimiter, rateLimitHeaders, type RateLimitDecision } from './rate-limiter.ts';
+import { testServers } from '../../testing/test-servers.ts';
 
 const WINDOW_MS = 60_000;
 const ORIGIN = 'https://a.example';
@@ -18,37 +18,17 @@ const noop = workflow({ name: 'noop' }).execute(async function* () {
   return 1;
 });
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-async function openEngine(): Promise<Engine> {
-  const storage = new MemoryStorage();
-  const engine = await Engine.create({ storage, workflows: [noop], shutdownGracePeriod: 0 });
-  cleanups.push(async () => {
-    await engine.close();
-    await storage.close();
-  });
-  return engine;
-}
+const { openEngine, start } = testServers([noop]);
 
 /** A server with a rate limit of `maxRequests` per minute; open unless `auth` is given. */
-async function limitedServer(maxRequests: number, options: Partial<ServeOptions> = {}): Promise<WeftServer> {
-  const engine = await openEngine();
+function limitedServer(maxRequests: number, options: Partial<ServeOptions> = {}): Promise<WeftServer> {
   const { auth, ...rest } = options;
-  const server = serve({
-    engine,
-    port: 0,
+  return start({
     rateLimit: { maxRequests, windowMs: WINDOW_MS },
     // A silent audit sink unless the test reads the events: the console is the default.
-    ...(auth === undefined
-      ? { unauthenticatedAccess: 'allow' as const }
-      : { auth: { auditSink: () => undefined, ...auth } }),
+    ...(auth === undefined ? {} : { auth: { auditSink: () => undefined, ...auth } }),
     ...rest,
   });
-  cleanups.push(() => server.stop());
-  return server;
 }
 
 /** A clock the test moves by hand. */

@@ -4,11 +4,10 @@
  * fingerprint in the audit trail of a real server, so the two can be correlated while neither shows
  * the secret.
  */
-import { afterEach, describe, expect, spyOn, test } from 'bun:test';
+import { describe, expect, spyOn, test } from 'bun:test';
 import { createHash } from 'node:crypto';
-import { Engine } from '../../index.ts';
-import { MemoryStorage } from '../../storage/memory/index.ts';
-import { credentialFingerprint, redactCredential, redactHeaders, serve } from '../index.ts';
+import { credentialFingerprint, redactCredential, redactHeaders } from '../index.ts';
+import { testServers } from '../../testing/test-servers.ts';
 import type { AuthAuditEvent, AuthConfig, WeftServer } from '../index.ts';
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.c3ViamVjdC1vbmU.Qx7vLm2pRt9wKz';
@@ -34,22 +33,11 @@ function expectNoLeak(text: string): void {
   for (const secret of SECRETS) expect(leakOf(text, secret)).toBeUndefined();
 }
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const { defer, start } = testServers();
 
 /** A real server on port 0 with `auth`; stopped after the test. */
-async function serveWith(auth: AuthConfig): Promise<WeftServer> {
-  const storage = new MemoryStorage();
-  const engine = await Engine.create({ storage, shutdownGracePeriod: 0 });
-  const server = serve({ engine, port: 0, auth });
-  cleanups.push(async () => {
-    await server.stop();
-    await engine.close();
-    await storage.close();
-  });
-  return server;
+function serveWith(auth: AuthConfig): Promise<WeftServer> {
+  return start({ auth });
 }
 
 describe('credentialFingerprint', () => {
@@ -235,7 +223,7 @@ describe('fingerprints in the audit trail', () => {
     const lines: string[] = [];
     const warn = spyOn(console, 'warn').mockImplementation((line: string) => void lines.push(line));
     const info = spyOn(console, 'info').mockImplementation((line: string) => void lines.push(line));
-    cleanups.push(async () => {
+    defer(async () => {
       warn.mockRestore();
       info.mockRestore();
     });

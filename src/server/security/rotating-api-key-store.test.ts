@@ -4,10 +4,10 @@
  * — a rotation with an overlap window and no restart, revocation, the grant's scopes enforced, and
  * expiry without a `revoke`.
  */
-import { afterEach, describe, expect, test } from 'bun:test';
-import { Engine, InvalidArgumentError, workflow } from '../../index.ts';
-import { MemoryStorage } from '../../storage/memory/index.ts';
-import { createRotatingApiKeyStore, serve } from '../index.ts';
+import { describe, expect, test } from 'bun:test';
+import { InvalidArgumentError, workflow } from '../../index.ts';
+import { createRotatingApiKeyStore } from '../index.ts';
+import { testServers } from '../../testing/test-servers.ts';
 import type { AuthAuditEvent, RotatingApiKeyStore, RotatingKeyGrant, WeftServer } from '../index.ts';
 
 const READ_ONLY: RotatingKeyGrant = { subject: 'service-account', scopes: ['workflows:read'] };
@@ -16,10 +16,7 @@ const noop = workflow({ name: 'noop' }).execute(async function* () {
   return 1;
 });
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
+const { start } = testServers([noop]);
 
 /** A clock the test moves by hand. */
 function fakeClock(start: number): { now: () => number; advance: (ms: number) => void } {
@@ -28,20 +25,8 @@ function fakeClock(start: number): { now: () => number; advance: (ms: number) =>
 }
 
 /** A server authenticating through `keys`; audit events go to `events` (not the console). */
-async function serveWith(keys: RotatingApiKeyStore, events: AuthAuditEvent[] = []): Promise<WeftServer> {
-  const storage = new MemoryStorage();
-  const engine = await Engine.create({ storage, workflows: [noop], shutdownGracePeriod: 0 });
-  const server = serve({
-    engine,
-    port: 0,
-    auth: { resolveApiKeyPrincipal: keys.resolve, auditSink: (event) => events.push(event) },
-  });
-  cleanups.push(async () => {
-    await server.stop();
-    await engine.close();
-    await storage.close();
-  });
-  return server;
+function serveWith(keys: RotatingApiKeyStore, events: AuthAuditEvent[] = []): Promise<WeftServer> {
+  return start({ auth: { resolveApiKeyPrincipal: keys.resolve, auditSink: (event) => events.push(event) } });
 }
 
 const listWith = (server: WeftServer, key: string) =>
