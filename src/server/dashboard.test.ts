@@ -7,8 +7,7 @@
 import { describe, expect, spyOn, test } from 'bun:test';
 import { InvalidArgumentError } from '../core/errors.ts';
 import type { AuthAuditEvent } from './security/auth-config.ts';
-import { serve, type ServeOptions } from './index.ts';
-import { bindAndRelease, freePort } from './test-ports.ts';
+import type { ServeOptions } from './index.ts';
 import { testServers } from '../testing/test-servers.ts';
 import htmlShell from './test-fixtures/dashboard-shell.html';
 
@@ -18,7 +17,7 @@ const KEY = 'dashboard-test-key-0123456789';
 const EMPTY_LIST = { items: [], limit: 50, offset: 0, total: 0 };
 const SHELL_PATHS = ['/', '/workflows', '/workflows/order-1', '/workflows/order-1/events/7', '/reviews', '/workers'];
 
-const { openEngine, start } = testServers();
+const { start, expectRefusedBeforeBinding } = testServers();
 
 function shell(): Response {
   return new Response(HTML, { headers: { 'content-type': 'text/html' } });
@@ -252,17 +251,10 @@ describe('an invalid dashboard', () => {
   ];
   for (const [name, dashboard] of invalid) {
     test(`${name} throws InvalidArgumentError from serve() before binding the port`, async () => {
-      const engine = await openEngine();
-      const port = await freePort();
-      expect(() =>
-        serve({
-          engine,
-          port,
-          unauthenticatedAccess: 'allow',
-          dashboard: dashboard as ServeOptions['dashboard'],
-        }),
-      ).toThrow(InvalidArgumentError);
-      await bindAndRelease(port);
+      await expectRefusedBeforeBinding(
+        { unauthenticatedAccess: 'allow', dashboard: dashboard as ServeOptions['dashboard'] },
+        InvalidArgumentError,
+      );
     });
   }
 });

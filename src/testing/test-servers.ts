@@ -1,8 +1,9 @@
 /**
- * The server tests' fixture (not part of the public `./testing` entry): engines over `MemoryStorage` and `serve()` on port 0, each closed or
- * stopped after the test that made it, with anything else a test hands to `defer`.
+ * The server tests' fixture (not part of the public `./testing` entry): engines over `MemoryStorage`
+ * and `serve()` on port 0, each closed or stopped after the test that made it, with anything else a
+ * test hands to `defer`; and free ports for the "throws before binding" tests.
  */
-import { afterEach } from 'bun:test';
+import { afterEach, expect } from 'bun:test';
 import type { AnyWorkflowDefinition } from '../define/workflow.ts';
 import { Engine } from '../engine/engine.ts';
 import { serve, type ServeOptions, type WeftServer } from '../server/serve.ts';
@@ -20,6 +21,14 @@ export interface TestServers {
   openEngine: () => Promise<Engine>;
   /** `serve()` on port 0 over a fresh engine; without `auth`, open access is allowed silently. */
   start: (options?: Omit<ServeOptions, 'engine' | 'port'>) => Promise<TestServer>;
+  /**
+   * `serve(options)` on a port that was free throws `error`, and nothing holds the port afterwards
+   * (the refusal came before binding). The options are used as given (no default access policy).
+   */
+  expectRefusedBeforeBinding: (
+    options: Omit<ServeOptions, 'engine' | 'port'>,
+    error: abstract new (...args: never[]) => Error,
+  ) => Promise<void>;
 }
 
 /**
@@ -51,5 +60,34 @@ export function testServers(workflows: readonly AnyWorkflowDefinition[] = []): T
     defer(() => server.stop());
     return { ...server, engine };
   };
-  return { defer, openEngine, start };
+  const expectRefusedBeforeBinding = async (
+    options: Omit<ServeOptions, 'engine' | 'port'>,
+    error: abstract new (...args: never[]) => Error,
+  ) => {
+    const engine = await openEngine();
+    const port = await freePort();
+    expect(() => serve({ ...options, engine, port })).toThrow(error);
+    await bindAndRelease(port);
+  };
+  return { defer, openEngine, start, expectRefusedBeforeBinding };
+}
+
+/** A port that was free a moment ago (bound and released by a throwaway server). */
+export async function freePort(): Promise<number> {
+  const probe = Bun.serve({ port: 0, reusePort: false, fetch: () => new Response('probe') });
+  const port = probe.port;
+  await probe.stop(true);
+  if (port === undefined) throw new Error('the probe server reported no port');
+  return port;
+}
+
+/** Binds `port` exclusively (so it fails if anything still holds it), then releases it. */
+export async function bindAndRelease(port: number): Promise<void> {
+  const server = Bun.serve({ port, reusePort: false, fetch: () => new Response('again') });
+  try {
+    expect(server.port).toBe(port);
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('again');
+  } finally {
+    await server.stop(true);
+  }
 }

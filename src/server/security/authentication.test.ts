@@ -17,7 +17,6 @@ import {
   type ServeOptions,
   type WeftServer,
 } from '../index.ts';
-import { bindAndRelease, freePort } from '../test-ports.ts';
 import { testServers, type TestServer } from '../../testing/test-servers.ts';
 
 const go = signal<string>('go');
@@ -28,7 +27,7 @@ const waiter = workflow({ name: 'waiter' }).execute(async function* (ctx) {
 const API_KEY = 'weft-test-key-0123456789abcdef';
 const JWT_SECRET = 'a-shared-secret-of-at-least-32-bytes!!';
 
-const { defer, openEngine, start: startServer } = testServers([waiter]);
+const { defer, openEngine, start: startServer, expectRefusedBeforeBinding } = testServers([waiter]);
 
 interface Started {
   server: TestServer;
@@ -541,10 +540,8 @@ describe('unauthenticatedAccess', () => {
   test("'reject' without auth throws before binding; with auth it starts, silently", async () => {
     withEnv(undefined);
     const warn = spyWarn();
+    await expectRefusedBeforeBinding({ unauthenticatedAccess: 'reject' }, AuthenticationRequiredError);
     const engine = await openEngine();
-    const port = await freePort();
-    expect(() => serve({ engine, port, unauthenticatedAccess: 'reject' })).toThrow(AuthenticationRequiredError);
-    await bindAndRelease(port);
     await using server = serve({
       engine,
       port: 0,
@@ -556,14 +553,12 @@ describe('unauthenticatedAccess', () => {
   });
 
   test(`${AUTHENTICATION_REQUIRED_ENV}=1 acts as 'reject', whatever the option says`, async () => {
-    const engine = await openEngine();
-    const port = await freePort();
     for (const value of ['1', 'true']) {
       withEnv(value);
-      expect(() => serve({ engine, port })).toThrow(AuthenticationRequiredError);
-      expect(() => serve({ engine, port, unauthenticatedAccess: 'allow' })).toThrow(AuthenticationRequiredError);
+      await expectRefusedBeforeBinding({}, AuthenticationRequiredError);
+      await expectRefusedBeforeBinding({ unauthenticatedAccess: 'allow' }, AuthenticationRequiredError);
     }
-    await bindAndRelease(port);
+    const engine = await openEngine();
     await using server = serve({ engine, port: 0, auth: { apiKeys: [API_KEY], auditSink: () => undefined } });
     expect((await call(server, 'GET', '/api/v1/workflows')).status).toBe(401);
   });
@@ -581,8 +576,6 @@ describe('unauthenticatedAccess', () => {
 
   test('an unknown policy or an auth config that admits nobody throws before binding', async () => {
     withEnv(undefined);
-    const engine = await openEngine();
-    const port = await freePort();
     const bad: Partial<ServeOptions>[] = [
       { unauthenticatedAccess: 'maybe' as never },
       { unauthenticatedAccess: 'maybe' as never, auth: { apiKeys: [API_KEY] } },
@@ -593,9 +586,6 @@ describe('unauthenticatedAccess', () => {
       { auth: { jwt: {} } },
       { auth: { jwt: { secret: JWT_SECRET, jwksUrl: 'https://id.test/jwks' } } },
     ];
-    for (const options of bad) {
-      expect(() => serve({ ...options, engine, port })).toThrow(InvalidArgumentError);
-    }
-    await bindAndRelease(port);
+    for (const options of bad) await expectRefusedBeforeBinding(options, InvalidArgumentError);
   });
 });

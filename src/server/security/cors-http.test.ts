@@ -9,8 +9,7 @@ import { describe, expect, test } from 'bun:test';
 import { InvalidArgumentError } from '../../core/errors.ts';
 import type { AuthAuditEvent, AuthConfig } from './auth-config.ts';
 import { parsePrometheusText, sampleValue } from '../../testing/prometheus-text.ts';
-import { MetricName, serve } from '../index.ts';
-import { bindAndRelease, freePort } from '../test-ports.ts';
+import { MetricName } from '../index.ts';
 import { testServers } from '../../testing/test-servers.ts';
 
 const DASHBOARD = 'https://dashboard.example.com';
@@ -19,7 +18,7 @@ const KEY = 'cors-test-key-0123456789';
 const DEFAULT_METHODS = 'GET, POST, PATCH, DELETE, OPTIONS';
 const DEFAULT_EXPOSED = 'Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset';
 
-const { openEngine, start } = testServers();
+const { start, expectRefusedBeforeBinding } = testServers();
 
 /** API key auth whose audit events are collected instead of printed. */
 function keyAuth(events: AuthAuditEvent[] = []): AuthConfig {
@@ -321,31 +320,20 @@ describe('origin matching', () => {
 
 describe('combinations that fail fast', () => {
   test("credentials: true with allowedOrigins ['*'] throws InvalidArgumentError before binding the port", async () => {
-    const engine = await openEngine();
-    const port = await freePort();
-    expect(() =>
-      serve({
-        engine,
-        port,
-        unauthenticatedAccess: 'allow',
-        cors: { allowedOrigins: ['*'], credentials: true },
-      }),
-    ).toThrow(InvalidArgumentError);
-    await bindAndRelease(port);
+    await expectRefusedBeforeBinding(
+      { unauthenticatedAccess: 'allow', cors: { allowedOrigins: ['*'], credentials: true } },
+      InvalidArgumentError,
+    );
   });
 
   test("allowedOrigins ['*'] with Authorization in allowedHeaders throws InvalidArgumentError before binding the port", async () => {
-    const engine = await openEngine();
-    const port = await freePort();
-    expect(() =>
-      serve({
-        engine,
-        port,
+    await expectRefusedBeforeBinding(
+      {
         unauthenticatedAccess: 'allow',
         cors: { allowedOrigins: ['*'], allowedHeaders: ['Content-Type', 'Authorization'] },
-      }),
-    ).toThrow(InvalidArgumentError);
-    await bindAndRelease(port);
+      },
+      InvalidArgumentError,
+    );
   });
 
   test("allowedOrigins ['*'] alone is accepted for a public, non-credentialed API", async () => {
