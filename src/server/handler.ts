@@ -32,7 +32,7 @@ import { handleJsonRpc, guardedCalls, jsonRpcErrorResponse, jsonRpcParseError } 
 import { encodeResponse, readRequestBody, responseFormat, type MediaType } from './negotiation.ts';
 import { runRestOperation } from './rest-operation.ts';
 import { RouteTable, type RouteMatch } from './route-table.ts';
-import type { Admission, GuardedCall } from './security/access-gate.ts';
+import { OPEN_ADMISSION, type Admission, type GuardedCall } from './security/access-gate.ts';
 import {
   ClientClosedRequestError,
   ForbiddenError,
@@ -49,8 +49,6 @@ export const PREFLIGHT_ROUTE = 'preflight';
 export const UNMATCHED_ROUTE = 'unmatched';
 /** Content-Type of `GET /v1/metrics`: the Prometheus text exposition format. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
-const OPEN_ADMISSION: Admission = { principal: null, allows: () => true, headers: {} };
 
 type Target =
   | { kind: 'operation'; entry: CatalogEntry }

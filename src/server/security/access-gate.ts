@@ -21,7 +21,7 @@ import { RateLimitedError, UnauthenticatedError } from '../server-errors.ts';
 import { auditEmitter, type AuditEmitter } from './audit.ts';
 import type { AuthConfig, Principal } from './auth-config.ts';
 import { createAuthenticator, type Authentication, type Authenticator } from './authenticator.ts';
-import { FixedWindowRateLimiter, rateLimitHeaders, type RateLimitOptions } from './rate-limiter.ts';
+import { FixedWindowRateLimiter, rateLimitHeaders, retryAfterSeconds, type RateLimitOptions } from './rate-limiter.ts';
 
 /** A non-public operation a request calls. */
 export interface GuardedCall {
@@ -30,9 +30,8 @@ export interface GuardedCall {
   scope: Scope;
 }
 
-/** What the gate let through: who, which scopes they hold, and headers for the response. */
+/** What the gate let through: which scopes the caller may use, and headers for the response. */
 export interface Admission {
-  principal: Principal | null;
   /** Whether the admitted caller may run an operation needing `scope`. */
   allows(scope: Scope): boolean;
   /** `X-RateLimit-*` headers, when a rate limit is set. */
@@ -56,7 +55,8 @@ export interface AccessGateOptions {
   now?: () => number;
 }
 
-const OPEN: Admission = { principal: null, allows: () => true, headers: {} };
+/** The admission of an open server (no `auth`) without a rate limit: everything is allowed. */
+export const OPEN_ADMISSION: Admission = { allows: () => true, headers: {} };
 
 /**
  * The gate of one server; it keeps the rate limiter's counters.
@@ -87,19 +87,16 @@ export class AccessGate {
 
   /** Steps 1–4 above; throws `UnauthenticatedError` or `RateLimitedError`. */
   async admit(gate: GateRequest): Promise<Admission> {
-    if (gate.calls.length === 0) return OPEN;
-    const authentication: Authentication | undefined =
-      this.#authenticate === undefined ? undefined : await this.#authenticate(gate.request);
-    if (authentication !== undefined) this.#audit(gate, authentication);
+    if (gate.calls.length === 0) return OPEN_ADMISSION;
+    const addressKey = `address:${gate.clientAddress ?? 'unknown'}`;
+    if (this.#authenticate === undefined) return { ...OPEN_ADMISSION, headers: this.#count(addressKey) };
 
-    const principal = authentication?.ok === true ? authentication.principal : null;
-    const headers = this.#count(
-      principal === null ? `address:${gate.clientAddress ?? 'unknown'}` : `subject:${principal.subject}`,
-    );
-    if (authentication === undefined) return { ...OPEN, headers };
-    if (principal === null) throw new UnauthenticatedError(headers);
-    const scopes = new Set(principal.scopes);
-    return { principal, allows: (scope) => scopes.has(scope), headers };
+    const authentication = await this.#authenticate(gate.request);
+    const allows = authentication.ok ? holds(authentication.principal) : () => false;
+    this.#audit(gate, authentication, allows);
+    const headers = this.#count(authentication.ok ? `subject:${authentication.principal.subject}` : addressKey);
+    if (!authentication.ok) throw new UnauthenticatedError(headers);
+    return { allows, headers };
   }
 
   #count(key: string): Record<string, string> {
@@ -107,43 +104,41 @@ export class AccessGate {
     const decision = this.#limiter.take(key);
     const now = this.#now();
     const headers = rateLimitHeaders(decision, now);
-    if (!decision.allowed) throw new RateLimitedError(headers, Number(headers['retry-after']));
+    if (!decision.allowed) throw new RateLimitedError(headers, retryAfterSeconds(decision, now));
     return headers;
   }
 
-  #audit(gate: GateRequest, authentication: Authentication): void {
+  #audit(gate: GateRequest, authentication: Authentication, allows: (scope: Scope) => boolean): void {
     const timestamp = new Date(this.#now()).toISOString();
-    const { request, path } = gate;
+    const subject = authentication.ok ? authentication.principal.subject : null;
     for (const call of gate.calls) {
       const base = {
         type: 'weft.auth-audit' as const,
         timestamp,
+        subject,
         method: call.method,
-        path,
-        httpMethod: request.method,
+        path: gate.path,
+        httpMethod: gate.request.method,
         requiredScope: call.scope,
       };
-      if (!authentication.ok) {
-        const { reason, credentialFingerprint } = authentication;
-        this.#emit({
-          ...base,
-          outcome: 'failure',
-          subject: null,
-          reason,
-          ...(credentialFingerprint === undefined ? {} : { credentialFingerprint }),
-        });
-      } else if (authentication.principal.scopes.includes(call.scope)) {
-        this.#emit({ ...base, outcome: 'success', subject: authentication.principal.subject });
-      } else {
-        const { principal, credentialFingerprint } = authentication;
-        this.#emit({
-          ...base,
-          outcome: 'failure',
-          subject: principal.subject,
-          reason: 'insufficient_scope',
-          ...(credentialFingerprint === undefined ? {} : { credentialFingerprint }),
-        });
+      if (allows(call.scope)) {
+        this.#emit({ ...base, outcome: 'success' });
+        continue;
       }
+      const reason = authentication.ok ? 'insufficient_scope' : authentication.reason;
+      const credentialFingerprint = authentication.credentialFingerprint();
+      this.#emit({
+        ...base,
+        outcome: 'failure',
+        reason,
+        ...(credentialFingerprint === undefined ? {} : { credentialFingerprint }),
+      });
     }
   }
+}
+
+/** The scope check of a principal: it holds a scope or it does not (no scope implies another). */
+function holds(principal: Principal): (scope: Scope) => boolean {
+  const scopes = new Set(principal.scopes);
+  return (scope) => scopes.has(scope);
 }

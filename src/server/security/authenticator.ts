@@ -25,9 +25,16 @@ import { createJwtVerifier, JwtRejectedError, looksLikeJwt } from './jwt-verifie
 import { credentialFingerprint } from './redaction.ts';
 
 /** The outcome of authenticating one request. */
-export type Authentication =
-  | { ok: true; principal: Principal; credentialFingerprint?: string }
-  | { ok: false; reason: Exclude<AuthFailureReason, 'insufficient_scope'>; credentialFingerprint?: string };
+export type Authentication = (
+  { ok: true; principal: Principal } | { ok: false; reason: Exclude<AuthFailureReason, 'insufficient_scope'> }
+) & {
+  /**
+   * The one-way fingerprint of the presented credential (`undefined` when none was presented).
+   * Computed on first call: only a failure's audit event needs it, so an admitted request does
+   * not pay for a second hash.
+   */
+  credentialFingerprint: () => string | undefined;
+};
 
 /** Authenticates requests; built once per server by `createAuthenticator`. */
 export type Authenticator = (request: Request) => Promise<Authentication>;
@@ -52,11 +59,16 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
 
   return async (request) => {
     const presented = readCredential(request.headers);
-    const fingerprint =
-      presented.raw === undefined
-        ? {}
-        : { credentialFingerprint: credentialFingerprint(presented.value ?? presented.raw) };
-    const admit = (principal: Principal): Authentication => ({ ok: true, principal, ...fingerprint });
+    let fingerprint: string | undefined;
+    const fingerprintOf = () => {
+      if (presented.raw !== undefined) fingerprint ??= credentialFingerprint(presented.value ?? presented.raw);
+      return fingerprint;
+    };
+    const admit = (principal: Principal): Authentication => ({
+      ok: true,
+      principal,
+      credentialFingerprint: fingerprintOf,
+    });
     let expired = false;
     if (presented.value !== undefined) {
       const credential = presented.value;
@@ -79,8 +91,9 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       const principal = await principalFrom('auth.authenticate', () => authenticate(request));
       if (principal !== undefined) return admit(principal);
     }
-    if (presented.raw === undefined) return { ok: false, reason: 'missing_credential' };
-    return { ok: false, reason: expired ? 'expired_credential' : 'invalid_credential', ...fingerprint };
+    const reason =
+      presented.raw === undefined ? 'missing_credential' : expired ? 'expired_credential' : 'invalid_credential';
+    return { ok: false, reason, credentialFingerprint: fingerprintOf };
   };
 }
 

@@ -79,8 +79,13 @@ export function rateLimitHeaders(decision: RateLimitDecision, now: number = Date
     'x-ratelimit-remaining': String(decision.remaining),
     'x-ratelimit-reset': String(Math.ceil(decision.resetAt / 1000)),
   };
-  if (!decision.allowed) headers['retry-after'] = String(Math.max(1, Math.ceil((decision.resetAt - now) / 1000)));
+  if (!decision.allowed) headers['retry-after'] = String(retryAfterSeconds(decision, now));
   return headers;
+}
+
+/** Whole seconds until the decision's window ends (at least 1): what `Retry-After` says. */
+export function retryAfterSeconds(decision: RateLimitDecision, now: number = Date.now()): number {
+  return Math.max(1, Math.ceil((decision.resetAt - now) / 1000));
 }
 
 /** Throws `InvalidArgumentError` for a budget that is not two positive integers. */
