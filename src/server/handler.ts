@@ -96,7 +96,8 @@ export async function handleRequest(
     record(options.metrics, PREFLIGHT_ROUTE, 'OPTIONS', response.status, performance.now() - started);
     return response;
   }
-  const headers = new Headers();
+  // Lower-case names, so a later value replaces an earlier one as `Headers.set` would.
+  const headers: Record<string, string> = {};
   let route = UNMATCHED_ROUTE;
   let response: Response;
   try {
@@ -112,7 +113,7 @@ export async function handleRequest(
       response = await dispatch(lookup, { request, url, engine, options, format, connection, headers });
     }
   } catch (error) {
-    if (error instanceof WeftHttpError) addHeaders(headers, error.responseHeaders);
+    if (error instanceof WeftHttpError) Object.assign(headers, error.responseHeaders);
     response = errorResponse(error, request, format);
   }
   response = withHeaders(response, headers);
@@ -129,7 +130,7 @@ interface Dispatch {
   format: MediaType;
   connection: ConnectionInfo;
   /** Headers for the response, whatever it turns out to be (rate limit, authentication challenge). */
-  headers: Headers;
+  headers: Record<string, string>;
 }
 
 async function dispatch(match: RouteMatch<Target>, call: Dispatch): Promise<Response> {
@@ -177,7 +178,7 @@ async function admit(call: Dispatch, calls: GuardedCall[]): Promise<Admission> {
     clientAddress: call.connection.clientAddress,
     calls,
   });
-  addHeaders(call.headers, admission.headers);
+  Object.assign(call.headers, admission.headers);
   return admission;
 }
 
@@ -202,7 +203,7 @@ async function jsonRpc(call: Dispatch, maxBodyBytes: number): Promise<Response> 
     admission = await admit(call, guardedCalls(body));
   } catch (error) {
     if (!(error instanceof WeftHttpError)) throw error;
-    addHeaders(call.headers, error.responseHeaders);
+    Object.assign(call.headers, error.responseHeaders);
     return encodeResponse(jsonRpcErrorResponse(error), httpStatusOf(error.code), call.format);
   }
   const authorize = (method: string, scope: Scope): void => {
@@ -221,19 +222,16 @@ function contextOf(call: Dispatch): OperationContext {
   };
 }
 
-function addHeaders(target: Headers, source: Readonly<Record<string, string>>): void {
-  for (const [name, value] of Object.entries(source)) target.set(name, value);
-}
-
 /** `response` with `headers` added; a copy when its own headers are immutable. */
-function withHeaders(response: Response, headers: Headers): Response {
-  if ([...headers.keys()].length === 0) return response;
+function withHeaders(response: Response, headers: Readonly<Record<string, string>>): Response {
+  const entries = Object.entries(headers);
+  if (entries.length === 0) return response;
   try {
-    for (const [name, value] of headers) response.headers.set(name, value);
+    for (const [name, value] of entries) response.headers.set(name, value);
     return response;
   } catch {
     const copy = new Response(response.body, response);
-    for (const [name, value] of headers) copy.headers.set(name, value);
+    for (const [name, value] of entries) copy.headers.set(name, value);
     return copy;
   }
 }
