@@ -78,6 +78,20 @@ export class MethodNotFoundError extends WeftError {
   }
 }
 
+/** Code `origin_not_allowed` (403): a CORS preflight from an origin the policy does not allow. */
+export class OriginNotAllowedError extends WeftError {
+  constructor() {
+    super('origin_not_allowed', 'This origin is not allowed to call the API from a browser');
+  }
+}
+
+/** Code `cors_request_not_allowed` (403): a CORS preflight asking for a method or header not allowed. */
+export class CorsRequestNotAllowedError extends WeftError {
+  constructor(message: string) {
+    super('cors_request_not_allowed', message);
+  }
+}
+
 /**
  * An error whose response carries headers of its own (`WWW-Authenticate`, `Retry-After`).
  * The handler adds them to the error response.

@@ -11,7 +11,9 @@
  * `https://dash.example.evil.test` does not; and the opaque origin `null` (sandboxed iframes,
  * `file://` pages) never matches, not even `'*'`.
  */
-import { InvalidArgumentError } from '../../core/errors.ts';
+import { InvalidArgumentError, type WeftError } from '../../core/errors.ts';
+import { httpStatusOf, toWireError } from '../../protocol/wire-errors.ts';
+import { CorsRequestNotAllowedError, OriginNotAllowedError } from '../server-errors.ts';
 
 /**
  * `serve({ cors })`: the browser origins allowed to call the API from another origin, and what they
@@ -61,7 +63,6 @@ const AUTH_HEADERS = ['Authorization', 'X-API-Key'];
 const DEFAULT_EXPOSED_HEADERS = ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
 const DEFAULT_MAX_AGE_SECONDS = 600;
 const PREFLIGHT_VARY = ['Origin', 'Access-Control-Request-Method', 'Access-Control-Request-Headers'];
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 /** An HTTP token (RFC 9110 §5.6.2): what a method or a header name is made of. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /**
@@ -150,24 +151,22 @@ export function compileCorsPolicy(options: CorsOptions, context: { authConfigure
     preflight(request) {
       const origin = request.headers.get('origin');
       if (origin === null || !allowsOrigin(origin)) {
-        return refusal('origin_not_allowed', 'This origin is not allowed to call the API from a browser');
+        return refusal(new OriginNotAllowedError());
       }
       const method = request.headers.get('access-control-request-method');
       if (method === null) {
         return refusal(
-          'cors_request_not_allowed',
-          'A CORS preflight must name its method in Access-Control-Request-Method',
+          new CorsRequestNotAllowedError('A CORS preflight must name its method in Access-Control-Request-Method'),
         );
       }
       // Compared case-sensitively, as the browser will compare its method with Allow-Methods.
       if (!allowedMethodSet.has(method)) {
-        return refusal('cors_request_not_allowed', `Method '${method}' is not allowed for cross-origin requests`);
+        return refusal(new CorsRequestNotAllowedError(`Method '${method}' is not allowed for cross-origin requests`));
       }
       const refusedHeader = requestedHeaders(request).find((name) => !allowedHeaderSet.has(name));
       if (refusedHeader !== undefined) {
         return refusal(
-          'cors_request_not_allowed',
-          `Request header '${refusedHeader}' is not allowed for cross-origin requests`,
+          new CorsRequestNotAllowedError(`Request header '${refusedHeader}' is not allowed for cross-origin requests`),
         );
       }
       const headers = new Headers({
@@ -335,11 +334,12 @@ function editHeaders(response: Response, edit: (headers: Headers) => void): Resp
 }
 
 /** A 403 with a Weft wire error and, deliberately, no Access-Control-* headers. */
-function refusal(code: 'origin_not_allowed' | 'cors_request_not_allowed', message: string): Response {
-  return new Response(JSON.stringify({ error: { code, message } }), {
-    status: 403,
-    headers: { 'content-type': JSON_CONTENT_TYPE, vary: PREFLIGHT_VARY.join(', ') },
-  });
+/** A refused preflight in the API's error form, with its status from the one error table. */
+function refusal(error: WeftError): Response {
+  return Response.json(
+    { error: toWireError(error) },
+    { status: httpStatusOf(error.code), headers: { vary: PREFLIGHT_VARY.join(', ') } },
+  );
 }
 
 function configError(message: string, option: string, value: unknown): InvalidArgumentError {
