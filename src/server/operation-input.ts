@@ -33,3 +33,17 @@ export function inputFields(spec: OperationSpec): ReadonlySet<string> {
   }
   return fields;
 }
+
+/**
+ * Whether a decoded request value is a plain object (`{...}` from JSON or a MessagePack map), the
+ * only shape an operation's input (a REST body, JSON-RPC params or request) may have.
+ *
+ * @example
+ * isPlainObject({ id: 'a' }); // true
+ * isPlainObject([1]); // false
+ */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}

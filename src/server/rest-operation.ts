@@ -10,7 +10,7 @@
 import type { Engine } from '../engine/engine.ts';
 import { Accepted, type CatalogEntry, type OperationContext } from './catalog.ts';
 import { readRequestBody } from './negotiation.ts';
-import { inputFields, parseOperationInput } from './operation-input.ts';
+import { inputFields, isPlainObject, parseOperationInput } from './operation-input.ts';
 import { queryToInput } from './query-input.ts';
 import { BadRequestError, InvalidParamsError } from './server-errors.ts';
 
@@ -66,10 +66,4 @@ async function bodyObject(call: RestCall): Promise<Record<string, unknown>> {
   if (body === undefined) return {};
   if (!isPlainObject(body)) throw new BadRequestError('The request body must be an object');
   return { ...body };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
 }

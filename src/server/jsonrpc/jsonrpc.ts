@@ -14,7 +14,7 @@ import type { Scope } from '../../protocol/operation-spec.ts';
 import { httpStatusOf, JsonRpcCode, jsonRpcCodeOf, toWireError } from '../../protocol/wire-errors.ts';
 import { Accepted, catalog, type OperationContext } from '../catalog.ts';
 import { openRpcDocument } from '../discovery/documents.ts';
-import { parseOperationInput } from '../operation-input.ts';
+import { isPlainObject, parseOperationInput } from '../operation-input.ts';
 import { InvalidParamsError, MethodNotFoundError } from '../server-errors.ts';
 import type { GuardedCall } from '../security/access-gate.ts';
 import { JSON_RPC_MAX_BATCH } from './limits.ts';
@@ -189,12 +189,6 @@ function readCall(value: unknown): Call | { id: JsonRpcId; problem: string } {
 
 function isId(value: unknown): value is JsonRpcId {
   return value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
 }
 
 function isEmptyParams(params: Call['params']): boolean {
