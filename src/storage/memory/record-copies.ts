@@ -37,19 +37,10 @@ export function copyError(error: SerializedError | null): SerializedError | null
 
 export function copyRun(run: RunRecord): RunRecord {
   return {
-    id: run.id,
-    type: run.type,
-    version: run.version,
-    status: run.status,
+    ...copySummary(run),
     input: copyBytes(run.input),
     result: copyNullableBytes(run.result),
     error: copyError(run.error),
-    failureCategory: run.failureCategory,
-    idempotencyKey: run.idempotencyKey,
-    createdAt: run.createdAt,
-    updatedAt: run.updatedAt,
-    deadline: run.deadline,
-    parentId: run.parentId,
   };
 }
 

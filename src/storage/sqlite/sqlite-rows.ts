@@ -53,21 +53,7 @@ export function toRunSummary(row: RunSummaryRow): RunSummary {
 }
 
 export function toRunRecord(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    type: row.type,
-    version: row.version,
-    status: row.status as RunStatus,
-    input: row.input,
-    result: row.result,
-    error: parseError(row.error),
-    failureCategory: row.failure_category as FailureCategory | null,
-    idempotencyKey: row.idempotency_key,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    deadline: row.deadline,
-    parentId: row.parent_id,
-  };
+  return { ...toRunSummary(row), input: row.input, result: row.result, error: parseError(row.error) };
 }
 
 export function toJournalEntry(row: JournalRow): JournalEntry {
