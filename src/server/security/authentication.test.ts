@@ -317,6 +317,29 @@ describe('custom authenticate', () => {
     expect(audit[0]).toMatchObject({ subject: 'alice', outcome: 'success' });
   });
 
+  test('asynchronous hooks are awaited: authenticate and resolveApiKeyPrincipal may return promises', async () => {
+    const { server, audit } = await start({
+      auth: {
+        authenticate: async (request) => {
+          await Bun.sleep(1);
+          return request.headers.get('cookie') === 'session=s-1' ? { subject: 'alice', scopes: ['events:read'] } : null;
+        },
+        resolveApiKeyPrincipal: async (key) => {
+          await Bun.sleep(1);
+          return key === 'looked-up-key' ? { subject: 'bob', scopes: ['workflows:read'] } : undefined;
+        },
+      },
+    });
+    expect((await call(server, 'GET', '/api/v1/events', { cookie: 'session=s-1' })).status).toBe(200);
+    expect((await call(server, 'GET', '/api/v1/workflows', { 'x-api-key': 'looked-up-key' })).status).toBe(200);
+    expect((await call(server, 'GET', '/api/v1/workflows', { 'x-api-key': 'unknown-key' })).status).toBe(401);
+    expect(audit.map((event) => [event.subject, event.outcome])).toEqual([
+      ['alice', 'success'],
+      ['bob', 'success'],
+      [null, 'failure'],
+    ]);
+  });
+
   test('an authenticator that throws or returns a non-principal turns the request away; the server keeps serving', async () => {
     const errors = spyOn(console, 'error').mockImplementation(() => undefined);
     defer(() => errors.mockRestore());
