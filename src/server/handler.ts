@@ -138,10 +138,10 @@ async function dispatch(match: RouteMatch<Target>, call: Dispatch): Promise<Resp
   const maxBodyBytes = call.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   switch (target.kind) {
     case 'operation': {
-      const { spec } = target.entry;
-      if (spec.scope !== null) {
-        const admission = await admit(call, [{ method: spec.name, scope: spec.scope }]);
-        if (!admission.allows(spec.scope)) throw new ForbiddenError(spec.name, spec.scope);
+      const { name, scope } = target.entry.spec;
+      if (scope !== null) {
+        const admission = await admit(call, () => [{ method: name, scope }]);
+        if (!admission.allows(scope)) throw new ForbiddenError(name, scope);
       }
       const outcome = await runRestOperation(target.entry, {
         request: call.request,
@@ -168,15 +168,18 @@ async function dispatch(match: RouteMatch<Target>, call: Dispatch): Promise<Resp
   }
 }
 
-/** The security gate for the non-public operations a request calls; open when there is no security layer. */
-async function admit(call: Dispatch, calls: GuardedCall[]): Promise<Admission> {
+/**
+ * The security gate for the non-public operations a request calls (listed only when there is a
+ * gate to hand them to); open when there is no security layer.
+ */
+async function admit(call: Dispatch, calls: () => GuardedCall[]): Promise<Admission> {
   const gate = call.options.security?.gate;
   if (gate === undefined) return OPEN_ADMISSION;
   const admission = await gate.admit({
     request: call.request,
     path: call.url.pathname,
     clientAddress: call.connection.clientAddress,
-    calls,
+    calls: calls(),
   });
   Object.assign(call.headers, admission.headers);
   return admission;
@@ -200,7 +203,7 @@ async function jsonRpc(call: Dispatch, maxBodyBytes: number): Promise<Response> 
   if (body === undefined) return encodeResponse(jsonRpcParseError(), 400, call.format);
   let admission: Admission;
   try {
-    admission = await admit(call, guardedCalls(body));
+    admission = await admit(call, () => guardedCalls(body));
   } catch (error) {
     if (!(error instanceof WeftHttpError)) throw error;
     Object.assign(call.headers, error.responseHeaders);
