@@ -7,6 +7,7 @@
  * the API calls the shell makes); docs/security.md says how to protect the shell itself.
  */
 import { InvalidArgumentError } from '../core/errors.ts';
+import { toWireError } from '../protocol/wire-errors.ts';
 
 /**
  * A dashboard shell: a `Response` (served for every GET of a page route), a Bun HTML import, or a
@@ -48,7 +49,7 @@ function pageRoute(target: DashboardRouteTarget): PageRoute {
         return await target(request);
       } catch (error) {
         console.error('weft: the dashboard handler failed:', error);
-        return Response.json({ error: { code: 'internal', message: 'Internal server error' } }, { status: 500 });
+        return Response.json({ error: toWireError(error) }, { status: 500 });
       }
     };
     return { GET: answer, HEAD: answer };
