@@ -58,23 +58,25 @@ interface Entry {
 export function createRotatingApiKeyStore(options: RotatingApiKeyStoreOptions = {}): RotatingApiKeyStore {
   const now = options.now ?? Date.now;
   let entries: Entry[] = [];
-  const indexOf = (key: string): number =>
-    matchKey(
-      entries.map((entry) => entry.digest),
-      key,
-    );
+  // Kept beside the entries so a lookup on the request path allocates nothing.
+  let digests: Buffer[] = [];
+  const replace = (next: Entry[]) => {
+    entries = next;
+    digests = next.map((entry) => entry.digest);
+  };
+  const indexOf = (key: string): number => matchKey(digests, key);
   return {
     add(key, grant) {
       checkKey(key);
       const entry: Entry = { digest: keyDigest(key), principal: principalOf(grant), expiresAt: expiryOf(grant) };
       const index = indexOf(key);
-      entries = index === -1 ? [...entries, entry] : entries.map((old, at) => (at === index ? entry : old));
+      replace(index === -1 ? [...entries, entry] : entries.map((old, at) => (at === index ? entry : old)));
     },
     revoke(key) {
       if (typeof key !== 'string') return false;
       const index = indexOf(key);
       if (index === -1) return false;
-      entries = entries.filter((_, at) => at !== index);
+      replace(entries.filter((_, at) => at !== index));
       return true;
     },
     resolve: (key) => {
@@ -83,7 +85,7 @@ export function createRotatingApiKeyStore(options: RotatingApiKeyStoreOptions = 
       if (index === -1) return undefined;
       const entry = entries[index]!;
       if (now() >= entry.expiresAt) {
-        entries = entries.filter((other) => other !== entry);
+        replace(entries.filter((other) => other !== entry));
         return undefined;
       }
       return { subject: entry.principal.subject, scopes: [...entry.principal.scopes] };
