@@ -3,7 +3,7 @@
  * class file holds behaviour only.
  */
 import type { Clock } from '../core/clock.ts';
-import { InvalidArgumentError } from '../core/errors.ts';
+import { checkName, MAX_NAME_LENGTH } from '../core/names.ts';
 import type { Duration } from '../core/duration.ts';
 import type { FailureCategory, SerializedError } from '../core/errors.ts';
 import type { RandomSource } from '../core/random.ts';
@@ -11,12 +11,13 @@ import type { AnyWorkflowDefinition } from '../define/workflow.ts';
 import type { RunStatus, Storage } from '../storage/storage.ts';
 
 /** Longest accepted workflow id or idempotency key, in characters. */
-export const MAX_ID_LENGTH = 256;
-/** Throws `invalid_argument` unless `value` is a non-empty string of at most `MAX_ID_LENGTH` characters. */
-export function checkKey(value: unknown, what: string): void {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
-    throw new InvalidArgumentError(`${what} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
-  }
+export const MAX_ID_LENGTH = MAX_NAME_LENGTH;
+/**
+ * Throws `invalid_argument` unless `value` is a non-empty, well-formed string (no lone surrogate) of
+ * at most `MAX_ID_LENGTH` characters: the check of every id, key and name a public method takes.
+ */
+export function checkKey(value: unknown, what: string): asserts value is string {
+  checkName(value, what);
 }
 
 /** Fleet events kept by default, and the least an engine may be configured to keep. */

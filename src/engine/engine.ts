@@ -181,6 +181,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
   /** Registers a workflow definition. Another definition under the same name is an error. */
   register(definition: AnyWorkflowDefinition): this {
     if (definition?.kind !== 'workflow') throw new InvalidArgumentError('register() needs a workflow() definition');
+    checkKey(definition.name, 'workflow name');
     const existing = this.#definitions.get(definition.name);
     if (existing !== undefined && existing !== definition) throw new WorkflowAlreadyRegisteredError(definition.name);
     for (const [name, activity] of definition.activities) {
@@ -256,6 +257,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
   ): Promise<WorkflowHandle> {
     this.#assertOpen();
     const type = typeof workflow === 'string' ? workflow : workflow?.name;
+    if (typeof workflow === 'string') checkKey(workflow, 'workflow type');
     const definition = typeof type === 'string' ? this.#definitions.get(type) : undefined;
     if (definition === undefined) throw new WorkflowTypeNotRegisteredError([String(type)]);
     const id = options.id ?? this.#random.uuid();
@@ -343,6 +345,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
 
   /** The run's current state, or `undefined` when no run has that id. */
   async get(id: string): Promise<WorkflowState | undefined> {
+    checkKey(id, 'id');
     const record = await this.#storage.getRun(id);
     return record === undefined ? undefined : toWorkflowState(record, this.#codec);
   }
@@ -350,8 +353,9 @@ export class Engine extends EventTarget implements AsyncDisposable {
   /** Sends a signal; resolves once it is durably in the run's inbox (or consumed by a waiting step). */
   async signal<T>(id: string, signal: SignalRef<T>, payload?: T): Promise<void> {
     this.#assertOpen();
+    checkKey(id, 'id');
     const name = signalName(signal);
-    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('signal needs a non-empty name');
+    checkKey(name, 'signal name');
     if (name.startsWith(RESERVED_SIGNAL_PREFIX)) {
       throw new InvalidArgumentError(`signal names starting with '${RESERVED_SIGNAL_PREFIX}' are reserved`);
     }
@@ -377,6 +381,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
    */
   async cancel(id: string): Promise<void> {
     this.#assertOpen();
+    checkKey(id, 'id');
     const executor = this.#executors.get(id);
     if (executor !== undefined) {
       await executor.terminate('cancelled');
@@ -402,6 +407,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
   /** Removes a run and everything stored about it, cancelling it first if it is unfinished. */
   async delete(id: string): Promise<void> {
     this.#assertOpen();
+    checkKey(id, 'id');
     const executor = this.#executors.get(id);
     if (executor !== undefined) await executor.terminate('cancelled');
     else if ((await this.#storage.getRun(id)) === undefined) throw new WorkflowNotFoundError(id);
@@ -430,7 +436,8 @@ export class Engine extends EventTarget implements AsyncDisposable {
    */
   async query<R = unknown>(id: string, name: string, args?: unknown): Promise<R> {
     this.#assertOpen();
-    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('query needs a non-empty name');
+    checkKey(id, 'id');
+    checkKey(name, 'query name');
     const copy = this.#codec.decode(this.#codec.encode(args, `arguments of query '${name}'`));
     const executor = await this.#executorOf(id);
     if (executor === undefined) {
@@ -455,22 +462,26 @@ export class Engine extends EventTarget implements AsyncDisposable {
   }
 
   /** The run's state changes with `seq > after`. */
-  readWatch(id: string, options?: ReadLogOptions): Promise<WatchRecord[]> {
+  async readWatch(id: string, options?: ReadLogOptions): Promise<WatchRecord[]> {
+    checkKey(id, 'id');
     return this.#live.readWatch(id, options);
   }
 
   /** The run's state changes with `seq > after`, stored then live; ends after the run's terminal change. */
-  watch(id: string, options?: FollowLogOptions): Promise<AsyncIterable<WatchRecord>> {
+  async watch(id: string, options?: FollowLogOptions): Promise<AsyncIterable<WatchRecord>> {
+    checkKey(id, 'id');
     return this.#live.watch(id, options);
   }
 
   /** The run's stream chunks with `seq > after`; `closed` once the run ended and nothing follows. */
-  readStream(id: string, options?: ReadLogOptions): Promise<StreamPage> {
+  async readStream(id: string, options?: ReadLogOptions): Promise<StreamPage> {
+    checkKey(id, 'id');
     return this.#live.readStream(id, options);
   }
 
   /** The run's stream chunks with `seq > after`, stored then live; ends when the run has ended. */
-  stream(id: string, options?: FollowLogOptions): Promise<AsyncIterable<StreamChunkRecord>> {
+  async stream(id: string, options?: FollowLogOptions): Promise<AsyncIterable<StreamChunkRecord>> {
+    checkKey(id, 'id');
     return this.#live.stream(id, options);
   }
 
@@ -497,6 +508,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
 
   /** The run's search attributes. */
   async getAttributes(id: string): Promise<Record<string, AttributeValue>> {
+    checkKey(id, 'id');
     if ((await this.#storage.getRun(id)) === undefined) throw new WorkflowNotFoundError(id);
     return this.#storage.getAttributes(id);
   }
@@ -504,6 +516,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
   /** Sets search attributes of a run (finished or not); `null` removes one. Resolves once committed. */
   async setAttributes(id: string, attributes: Readonly<Record<string, AttributeValue | null>>): Promise<void> {
     this.#assertOpen();
+    checkKey(id, 'id');
     const checked = checkAttributes(attributes, 'attributes', true);
     if ((await this.#storage.getRun(id)) === undefined) throw new WorkflowNotFoundError(id);
     await this.#host.commit([{ op: 'setAttributes', runId: id, attributes: checked }]);
@@ -670,6 +683,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
 
   async #result(id: string, signal?: AbortSignal): Promise<unknown> {
     signal?.throwIfAborted();
+    checkKey(id, 'id');
     let record: RunRecord | undefined = this.#executors.get(id)?.run;
     if (record === undefined) {
       record = await this.#storage.getRun(id);

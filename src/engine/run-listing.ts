@@ -6,7 +6,9 @@
  * status, a non-Date range, a limit past the cap — and refused with `invalid_argument` naming the
  * field, because a typo in a dashboard query should not list the whole fleet.
  */
+import { clipped } from '../core/clip.ts';
 import { FailureCategory, InvalidArgumentError } from '../core/errors.ts';
+import { ATTRIBUTE_NAME_PATTERN, checkName, checkWellFormed, MAX_ATTRIBUTE_NAME_LENGTH } from '../core/names.ts';
 import { RunStatus, type AttributeValue, type RunGroupBy, type RunQuery, type RunSummary } from '../storage/storage.ts';
 
 /** Most runs one `engine.list` call returns; the default page size is 50. */
@@ -14,8 +16,11 @@ export const MAX_LIST_LIMIT = 1000;
 export const DEFAULT_LIST_LIMIT = 50;
 /** Most groups one `engine.aggregate` call returns; the rest is reported as `truncated`. */
 export const MAX_AGGREGATE_GROUPS = 1000;
-/** Attribute names: 1–128 characters of letters, digits, `_ - . :` (they appear in URLs as `attribute.<name>`). */
-export const MAX_ATTRIBUTE_NAME_LENGTH = 128;
+/**
+ * Attribute names: 1–128 characters of letters, digits, `_ - . :` (they appear in URLs as
+ * `attribute.<name>`), except `__proto__` (see core/names.ts).
+ */
+export { MAX_ATTRIBUTE_NAME_LENGTH };
 /** Longest string attribute value, in characters. */
 export const MAX_ATTRIBUTE_STRING_LENGTH = 1024;
 /** Most attributes one call (`setAttributes`, a list filter) may name. */
@@ -92,7 +97,6 @@ export interface WorkflowAggregate {
 
 const STATUSES = new Set<string>(Object.values(RunStatus));
 const CATEGORIES = new Set<string>(Object.values(FailureCategory));
-const ATTRIBUTE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** Checks a filter and turns it into the storage query. */
 export function toRunQuery(filter: WorkflowFilter | undefined): RunQuery {
@@ -101,7 +105,7 @@ export function toRunQuery(filter: WorkflowFilter | undefined): RunQuery {
   const query: RunQuery = {};
   const statuses = oneOrMany(filter.status, 'status', (v) => STATUSES.has(v));
   if (statuses !== undefined) query.statuses = statuses as RunStatus[];
-  const types = oneOrMany(filter.type, 'type', (v) => v.length > 0);
+  const types = oneOrMany(filter.type, 'type');
   if (types !== undefined) query.types = types;
   const categories = oneOrMany(filter.failureCategory, 'failureCategory', (v) => CATEGORIES.has(v));
   if (categories !== undefined) query.failureCategories = categories as FailureCategory[];
@@ -173,11 +177,11 @@ export function checkGroupBy(groupBy: unknown): RunGroupBy {
   if (groupBy === 'status' || groupBy === 'type' || groupBy === 'failureCategory') return groupBy;
   if (typeof groupBy === 'string' && groupBy.startsWith('attribute:')) {
     const name = groupBy.slice('attribute:'.length);
-    if (ATTRIBUTE_NAME.test(name)) return groupBy as RunGroupBy;
+    if (ATTRIBUTE_NAME_PATTERN.test(name)) return groupBy as RunGroupBy;
   }
   throw new InvalidArgumentError(
     "groupBy must be 'status', 'type', 'failureCategory' or 'attribute:<name>' with a valid attribute name",
-    { details: { groupBy: String(groupBy) } },
+    { details: { groupBy: clipped(groupBy) } },
   );
 }
 
@@ -206,10 +210,10 @@ export function checkAttributes(
 }
 
 export function checkAttribute(name: unknown, value: unknown, allowNull: boolean): void {
-  if (typeof name !== 'string' || !ATTRIBUTE_NAME.test(name)) {
+  if (typeof name !== 'string' || !ATTRIBUTE_NAME_PATTERN.test(name)) {
     throw new InvalidArgumentError(
-      `attribute name '${String(name)}' must be 1-${MAX_ATTRIBUTE_NAME_LENGTH} characters of letters, digits and _ - . :`,
-      { details: { name: String(name) } },
+      `attribute name '${clipped(name)}' must be 1-${MAX_ATTRIBUTE_NAME_LENGTH} characters of letters, digits and _ - . : (and not '__proto__')`,
+      { details: { name: clipped(name) } },
     );
   }
   if (value === null && allowNull) return;
@@ -217,6 +221,7 @@ export function checkAttribute(name: unknown, value: unknown, allowNull: boolean
     typeof value === 'boolean' ||
     (typeof value === 'number' && Number.isFinite(value)) ||
     (typeof value === 'string' && value.length <= MAX_ATTRIBUTE_STRING_LENGTH);
+  if (typeof value === 'string') checkWellFormed(value, `attribute '${name}'`);
   if (!ok) {
     throw new InvalidArgumentError(
       `attribute '${name}' must be a boolean, a finite number or a string of at most ${MAX_ATTRIBUTE_STRING_LENGTH} characters${allowNull ? ' (null removes it)' : ''}`,
@@ -225,21 +230,21 @@ export function checkAttribute(name: unknown, value: unknown, allowNull: boolean
   }
 }
 
-function oneOrMany(value: unknown, field: string, valid: (v: string) => boolean): string[] | undefined {
+/** One value or several of `field`, each a name (`checkName`) that passes `valid` when given. */
+function oneOrMany(value: unknown, field: string, valid?: (v: string) => boolean): string[] | undefined {
   if (value === undefined) return undefined;
   const values = Array.isArray(value) ? (value as unknown[]) : [value];
   if (values.length === 0) return undefined;
   for (const v of values) {
-    if (typeof v !== 'string' || !valid(v)) {
-      throw new InvalidArgumentError(`${field} has an invalid value '${String(v)}'`, { details: { field } });
+    if (valid === undefined) checkName(v, field);
+    else if (typeof v !== 'string' || !valid(v)) {
+      throw new InvalidArgumentError(`${field} has an invalid value '${clipped(v)}'`, { details: { field } });
     }
   }
   return values as string[];
 }
 
 function nonEmptyString(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new InvalidArgumentError(`${field} must be a non-empty string`, { details: { field } });
-  }
+  checkName(value, field);
   return value;
 }

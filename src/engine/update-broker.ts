@@ -13,7 +13,6 @@ import type { Clock } from '../core/clock.ts';
 import type { Codec } from '../core/codec.ts';
 import { parseDuration, type Duration } from '../core/duration.ts';
 import {
-  InvalidArgumentError,
   type SerializedError,
   UpdateFailedError,
   WorkflowNotFoundError,
@@ -79,7 +78,8 @@ export class UpdateBroker {
   }
 
   async update(id: string, name: string, payload: unknown, options: UpdateOptions = {}): Promise<UpdateOutcome> {
-    if (typeof name !== 'string' || name.length === 0) throw new InvalidArgumentError('update needs a non-empty name');
+    checkKey(id, 'id');
+    checkKey(name, 'update name');
     const key = options.idempotencyKey;
     if (key !== undefined) checkKey(key, 'idempotencyKey');
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
@@ -107,6 +107,7 @@ export class UpdateBroker {
   }
 
   async getUpdate(updateId: string): Promise<UpdateState | undefined> {
+    checkKey(updateId, 'updateId');
     const pending = this.#pending.get(updateId);
     if (pending !== undefined)
       return { updateId, workflowId: pending.workflowId, name: pending.name, status: 'pending' };
