@@ -4,7 +4,9 @@
  * Callers (and later the server's error table) branch on `code`, never on the message or
  * the class name, so codes are part of the public contract: add new ones, never rename.
  * `retryable` says whether an activity failing with this error should be tried again.
+ * Ids and names a caller passed are quoted through `clip`, so no error grows with its input.
  */
+import { clip } from './clip.ts';
 
 /**
  * Why a failed run failed, on `WorkflowFailedError.failureCategory` and `WorkflowState`:
@@ -80,8 +82,8 @@ export class InvalidDurationError extends WeftError {
   constructor(value: unknown) {
     super(
       'invalid_duration',
-      `Invalid duration ${JSON.stringify(safeString(value))}: use milliseconds (a non-negative integer) or a string like '250ms', '30s', '5m', '2h', '1d'`,
-      { details: { value: safeString(value) } },
+      `Invalid duration ${JSON.stringify(clip(safeString(value)))}: use milliseconds (a non-negative integer) or a string like '250ms', '30s', '5m', '2h', '1d'`,
+      { details: { value: clip(safeString(value)) } },
     );
   }
 }
@@ -120,7 +122,7 @@ export class PayloadTooLargeError extends WeftError {
  */
 export class WorkflowAlreadyExistsError extends WeftError {
   constructor(id: string) {
-    super('workflow_already_exists', `A workflow with id '${id}' already exists`, { details: { id } });
+    super('workflow_already_exists', `A workflow with id '${clip(id)}' already exists`, { details: { id: clip(id) } });
   }
 }
 
@@ -129,7 +131,8 @@ export class WorkflowAlreadyExistsError extends WeftError {
  * that was never registered with this engine. `details.types` lists the names.
  */
 export class WorkflowTypeNotRegisteredError extends WeftError {
-  constructor(types: string[]) {
+  constructor(names: string[]) {
+    const types = names.map((t) => clip(t));
     const list = types.map((t) => `'${t}'`).join(', ');
     super(
       'workflow_type_not_registered',
@@ -147,9 +150,11 @@ export class WorkflowTypeNotRegisteredError extends WeftError {
  */
 export class WorkflowAlreadyRegisteredError extends WeftError {
   constructor(name: string) {
-    super('workflow_already_registered', `Another workflow definition is already registered under the name '${name}'`, {
-      details: { name },
-    });
+    super(
+      'workflow_already_registered',
+      `Another workflow definition is already registered under the name '${clip(name)}'`,
+      { details: { name: clip(name) } },
+    );
   }
 }
 
@@ -204,7 +209,7 @@ export class TaskQueueUnavailableError extends WeftError {
  */
 export class WorkflowNotFoundError extends WeftError {
   constructor(id: string) {
-    super('workflow_not_found', `No workflow with id '${id}'`, { details: { id } });
+    super('workflow_not_found', `No workflow with id '${clip(id)}'`, { details: { id: clip(id) } });
   }
 }
 
@@ -218,8 +223,8 @@ export class WorkflowNotFoundError extends WeftError {
  */
 export class WorkflowNotRunningError extends WeftError {
   constructor(id: string, status: string) {
-    super('workflow_not_running', `Workflow '${id}' has already finished (status '${status}')`, {
-      details: { id, status },
+    super('workflow_not_running', `Workflow '${clip(id)}' has already finished (status '${status}')`, {
+      details: { id: clip(id), status },
     });
   }
 }
@@ -303,7 +308,7 @@ export class WorkflowFailedError extends WeftError {
  */
 export class WorkflowCancelledError extends WeftError {
   constructor(id: string) {
-    super('workflow_cancelled', `Workflow '${id}' was cancelled`, { details: { id } });
+    super('workflow_cancelled', `Workflow '${clip(id)}' was cancelled`, { details: { id: clip(id) } });
   }
 }
 
@@ -344,7 +349,9 @@ export class EngineClosedError extends WeftError {
  */
 export class UpdateNotHandledError extends WeftError {
   constructor(id: string, name: string) {
-    super('update_not_handled', `Workflow '${id}' has no handler for update '${name}'`, { details: { id, name } });
+    super('update_not_handled', `Workflow '${clip(id)}' has no handler for update '${clip(name)}'`, {
+      details: { id: clip(id), name: clip(name) },
+    });
   }
 }
 
@@ -358,8 +365,8 @@ export class UpdateNotHandledError extends WeftError {
 export class UpdateFailedError extends WeftError {
   readonly updateId: string;
   constructor(updateId: string, name: string, cause: SerializedError) {
-    super('update_failed', `Update '${name}' (${updateId}) was rejected: ${cause.message}`, {
-      details: { updateId, name, cause },
+    super('update_failed', `Update '${clip(name)}' (${updateId}) was rejected: ${cause.message}`, {
+      details: { updateId, name: clip(name), cause },
     });
     this.updateId = updateId;
   }
@@ -368,7 +375,9 @@ export class UpdateFailedError extends WeftError {
 /** Code `query_not_handled`: `engine.query` named a query the run has no handler for (`ctx.onQuery`). */
 export class QueryNotHandledError extends WeftError {
   constructor(id: string, name: string) {
-    super('query_not_handled', `Workflow '${id}' has no handler for query '${name}'`, { details: { id, name } });
+    super('query_not_handled', `Workflow '${clip(id)}' has no handler for query '${clip(name)}'`, {
+      details: { id: clip(id), name: clip(name) },
+    });
   }
 }
 
