@@ -19,6 +19,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   unauthenticated: 401,
   forbidden: 403,
   origin_not_allowed: 403,
+  host_not_allowed: 403,
   cors_request_not_allowed: 403,
   not_found: 404,
   workflow_not_found: 404,

@@ -8,7 +8,7 @@
  * makes a spec without a handler a compile error.
  */
 import type { z } from 'zod';
-import type { Duration } from '../core/duration.ts';
+import { parseDuration, type Duration } from '../core/duration.ts';
 import { WorkflowNotFoundError } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import { RANGE_FIELDS, type WorkflowFilter } from '../engine/run-listing.ts';
@@ -16,14 +16,17 @@ import type { OperationSpec } from '../protocol/operation-spec.ts';
 import type { listWorkflows, CatalogOperation } from '../protocol/operations.ts';
 import { operations } from '../protocol/operations.ts';
 import type { RunGroupBy } from '../storage/storage.ts';
+import { MAX_WAIT_MS } from './handler-options.ts';
 import { ResultTimeoutError, UpdateNotFoundError } from './server-errors.ts';
 
 /** What a handler gets besides its input. */
 export interface OperationContext {
   /** Aborts when the caller goes away (a closed connection), so long waits stop. */
   signal: AbortSignal;
-  /** How long the result operation waits for a run to finish (default 30 s). */
+  /** How long the result operation (and an update without `timeout`) waits (default 30 s). */
   resultTimeoutMs: number;
+  /** Says the operation is about to wait up to `ms` with nothing to send: the listener must not cut it. */
+  keepOpen(ms: number): void;
 }
 
 /** A handler's answer: the output, marked `accepted` when the work is still pending (REST 202). */
@@ -78,6 +81,7 @@ const handlers: Handlers = {
   'weft.workflows.result': async (engine, input, context) => {
     // The wait ends when the caller goes away or the result wait is over, and takes its waiter along.
     const timeout = AbortSignal.timeout(context.resultTimeoutMs);
+    context.keepOpen(context.resultTimeoutMs);
     try {
       return { result: await engine.handle(input.id).result({ signal: AbortSignal.any([context.signal, timeout]) }) };
     } catch (error) {
@@ -101,9 +105,15 @@ const handlers: Handlers = {
     return { ok: true as const };
   },
 
-  'weft.workflows.update': async (engine, input) => {
+  'weft.workflows.update': async (engine, input, context) => {
+    // Over the network every wait ends with an answer: no timeout means the server's long-poll wait.
+    const waitMs = Math.min(
+      input.timeout === undefined ? context.resultTimeoutMs : parseDuration(input.timeout as Duration),
+      MAX_WAIT_MS,
+    );
+    context.keepOpen(waitMs);
     const outcome = await engine.update(input.id, input.name, input.payload, {
-      ...(input.timeout === undefined ? {} : { timeout: input.timeout as Duration }),
+      timeout: waitMs,
       ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
     });
     return outcome.status === 'pending' ? new Accepted(outcome) : outcome;

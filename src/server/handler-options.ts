@@ -19,6 +19,16 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
  * await handleRequest(request, engine, { resultTimeoutMs: DEFAULT_RESULT_TIMEOUT_MS / 2 });
  */
 export const DEFAULT_RESULT_TIMEOUT_MS = 30_000;
+/**
+ * The longest a single request may wait for the engine: 240 s. Bun cannot keep an idle connection
+ * open longer than 255 s (`idleTimeout`'s ceiling), so a wait past that would be cut with no answer;
+ * `resultTimeoutMs` above it is refused at `serve()`, and an update's `timeout` above it is
+ * shortened to it (the update answers 202 `pending`, as for any timeout; poll `GET /updates/:id`).
+ *
+ * @example
+ * serve({ engine, resultTimeoutMs: MAX_WAIT_MS });
+ */
+export const MAX_WAIT_MS = 240_000;
 
 /**
  * Options of `handleRequest(request, engine, options)`.
@@ -29,7 +39,10 @@ export const DEFAULT_RESULT_TIMEOUT_MS = 30_000;
 export interface HandlerOptions {
   /** Largest accepted request body in bytes; larger is 413 `request_too_large`. Default 1 MiB. */
   maxBodyBytes?: number;
-  /** How long the result route waits before answering 408. Default 30 s. */
+  /**
+   * How long the result route waits before answering 408, and how long an update sent without a
+   * `timeout` waits before answering 202 `pending`. Default 30 s; at most `MAX_WAIT_MS`.
+   */
   resultTimeoutMs?: number;
   /** Where request counts and latencies go, and what `GET /v1/metrics` serves. */
   metrics?: MetricsSink;
@@ -49,6 +62,12 @@ export interface HandlerOptions {
 export interface ConnectionInfo {
   /** The peer's address: the rate limit key of callers without a principal. */
   clientAddress?: string;
+  /**
+   * Called before the request waits up to `ms` with nothing to send (a result or update long-poll),
+   * so a listener with an idle timeout keeps the connection open until the wait ends with its own
+   * answer. `serve()` maps it to Bun's `server.timeout(request, seconds)`.
+   */
+  keepOpen?: (ms: number) => void;
 }
 
 /**

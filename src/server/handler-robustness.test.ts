@@ -326,7 +326,11 @@ test('hundreds of malformed requests are each a 4xx with an error body, and the 
   const result = await handleRequest(new Request('http://weft.test/api/v1/workflows/after/result'), t.engine);
   expect(await result.json()).toEqual({ result: 42 });
   const signalled = await handleRequest(
-    new Request('http://weft.test/v1/workflows/o-1/signal/go', { method: 'POST', body: '{"payload":"ok"}' }),
+    new Request('http://weft.test/v1/workflows/o-1/signal/go', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"payload":"ok"}',
+    }),
     t.engine,
   );
   expect(signalled.status).toBe(200);

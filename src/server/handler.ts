@@ -32,11 +32,15 @@ import { handleJsonRpc, guardedCalls, jsonRpcErrorResponse, jsonRpcParseError } 
 import { encodeResponse, readRequestBody, responseFormat, type MediaType } from './negotiation.ts';
 import { runRestOperation } from './rest-operation.ts';
 import { RouteTable, type RouteMatch } from './route-table.ts';
-import { OPEN_ADMISSION, type Admission, type GuardedCall } from './security/access-gate.ts';
+import { OPEN_ADMISSION, type Admission, type GateRequest, type GuardedCall } from './security/access-gate.ts';
+import { isForbiddenCrossSiteWrite } from './security/cross-site-writes.ts';
 import {
+  BadRequestError,
   ClientClosedRequestError,
   ForbiddenError,
+  HostNotAllowedError,
   MethodNotAllowedError,
+  OriginNotAllowedError,
   RouteNotFoundError,
   WeftHttpError,
 } from './server-errors.ts';
@@ -89,35 +93,40 @@ export async function handleRequest(
 ): Promise<Response> {
   const started = performance.now();
   const format = responseFormat(request);
-  const cors = options.security?.cors;
-  // Browsers never attach credentials to a preflight, so it is answered before authentication.
-  if (cors?.isPreflight(request) === true) {
-    const response = cors.preflight(request);
-    record(options.metrics, PREFLIGHT_ROUTE, 'OPTIONS', response.status, performance.now() - started);
-    return response;
-  }
+  const security = options.security;
   // Lower-case names, so a later value replaces an earlier one as `Headers.set` would.
   const headers: Record<string, string> = {};
   let route = UNMATCHED_ROUTE;
   let response: Response;
-  try {
-    const url = new URL(request.url);
-    const lookup = routeTable.match(request.method, url.pathname);
-    if (lookup.kind === 'not_found') throw new RouteNotFoundError(url.pathname);
-    if (lookup.kind === 'method_not_allowed') {
-      route = lookup.pattern;
-      const error = toWireError(new MethodNotAllowedError(request.method, lookup.allow));
-      response = encodeResponse({ error }, 405, format, { allow: lookup.allow.join(', ') });
-    } else {
-      route = lookup.route.pattern;
-      response = await dispatch(lookup, { request, url, engine, options, format, connection, headers });
+  // A `Host` such as `x:99999` or `a b` makes the URL unparsable: the caller's mistake, not a 500.
+  const url = URL.parse(request.url);
+  if (url === null) {
+    response = errorResponse(new BadRequestError('The Host header is not a valid host[:port]'), request, format);
+  } else if (security?.hosts?.allows(url.hostname) === false) {
+    response = errorResponse(new HostNotAllowedError(url.hostname), request, format);
+  } else if (security?.cors?.isPreflight(request) === true) {
+    // Browsers never attach credentials to a preflight, so it is answered before authentication.
+    response = security.cors.preflight(request);
+    route = PREFLIGHT_ROUTE;
+  } else {
+    try {
+      const lookup = routeTable.match(request.method, url.pathname);
+      if (lookup.kind === 'not_found') throw new RouteNotFoundError(url.pathname);
+      route = lookup.kind === 'found' ? lookup.route.pattern : lookup.pattern;
+      if (isForbiddenCrossSiteWrite(request, url, security?.cors)) throw new OriginNotAllowedError();
+      if (lookup.kind === 'method_not_allowed') {
+        const error = toWireError(new MethodNotAllowedError(request.method, lookup.allow));
+        response = encodeResponse({ error }, 405, format, { allow: lookup.allow.join(', ') });
+      } else {
+        response = await dispatch(lookup, { request, url, engine, options, format, connection, headers });
+      }
+    } catch (error) {
+      if (error instanceof WeftHttpError) Object.assign(headers, error.responseHeaders);
+      response = errorResponse(error, request, format);
     }
-  } catch (error) {
-    if (error instanceof WeftHttpError) Object.assign(headers, error.responseHeaders);
-    response = errorResponse(error, request, format);
+    response = withHeaders(response, headers);
+    if (security?.cors !== undefined) response = security.cors.apply(request, response);
   }
-  response = withHeaders(response, headers);
-  if (cors !== undefined) response = cors.apply(request, response);
   record(options.metrics, route, methodLabel(request.method), response.status, performance.now() - started);
   return response;
 }
@@ -169,18 +178,13 @@ async function dispatch(match: RouteMatch<Target>, call: Dispatch): Promise<Resp
 }
 
 /**
- * The security gate for the non-public operations a request calls (listed only when there is a
- * gate to hand them to); open when there is no security layer.
+ * The security gate for the non-public operation a REST route calls (listed only when there is a
+ * gate to hand it to); open when there is no security layer.
  */
 async function admit(call: Dispatch, calls: () => GuardedCall[]): Promise<Admission> {
   const gate = call.options.security?.gate;
   if (gate === undefined) return OPEN_ADMISSION;
-  const admission = await gate.admit({
-    request: call.request,
-    path: call.url.pathname,
-    clientAddress: call.connection.clientAddress,
-    calls: calls(),
-  });
+  const admission = await gate.admit({ ...gateRequestOf(call), calls: calls() });
   Object.assign(call.headers, admission.headers);
   return admission;
 }
@@ -191,39 +195,54 @@ async function admit(call: Dispatch, calls: () => GuardedCall[]): Promise<Admiss
  * notifications only, has no response body (204); every other answer is a 200 — except that a
  * request turned away by the security layer is answered with its status (401, 429; 403 for a
  * single call without the scope) and a JSON-RPC error body.
+ *
+ * On a server with `auth`, the caller is authenticated from the headers before a byte of the body
+ * is read: an anonymous client cannot make the server hold a body (up to `maxBodyBytes`, or a
+ * connection waiting for a withheld last byte) only to be refused. Its calls — even public ones
+ * such as `rpc.discover` — get 401; `GET /openrpc.json` and `GET /v1/health` stay public.
  */
 async function jsonRpc(call: Dispatch, maxBodyBytes: number): Promise<Response> {
-  let body: unknown;
+  const gate = call.options.security?.gate;
   try {
-    body = await readRequestBody(call.request, maxBodyBytes);
-  } catch (error) {
-    if (!(error instanceof WeftError) || error.code !== 'bad_request') throw error;
-    return encodeResponse(jsonRpcParseError(), 400, call.format);
-  }
-  if (body === undefined) return encodeResponse(jsonRpcParseError(), 400, call.format);
-  let admission: Admission;
-  try {
-    admission = await admit(call, () => guardedCalls(body));
+    const identity = await gate?.identify(gateRequestOf(call));
+    let body: unknown;
+    try {
+      body = await readRequestBody(call.request, maxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof WeftError) || error.code !== 'bad_request') throw error;
+      return encodeResponse(jsonRpcParseError(), 400, call.format);
+    }
+    if (body === undefined) return encodeResponse(jsonRpcParseError(), 400, call.format);
+    const admission = gate?.decide({ ...gateRequestOf(call), calls: guardedCalls(body) }, identity) ?? OPEN_ADMISSION;
+    Object.assign(call.headers, admission.headers);
+    const authorize = (method: string, scope: Scope): void => {
+      if (!admission.allows(scope)) throw new ForbiddenError(method, scope);
+    };
+    const reply = await handleJsonRpc(body, call.engine, contextOf(call), authorize);
+    if (reply === undefined) return new Response(null, { status: 204 });
+    const forbidden = !Array.isArray(reply) && 'error' in reply && reply.error.data.code === 'forbidden';
+    return encodeResponse(reply, forbidden ? httpStatusOf('forbidden') : 200, call.format);
   } catch (error) {
     if (!(error instanceof WeftHttpError)) throw error;
     Object.assign(call.headers, error.responseHeaders);
     return encodeResponse(jsonRpcErrorResponse(error), httpStatusOf(error.code), call.format);
   }
-  const authorize = (method: string, scope: Scope): void => {
-    if (!admission.allows(scope)) throw new ForbiddenError(method, scope);
-  };
-  const reply = await handleJsonRpc(body, call.engine, contextOf(call), authorize);
-  if (reply === undefined) return new Response(null, { status: 204 });
-  const forbidden = !Array.isArray(reply) && 'error' in reply && reply.error.data.code === 'forbidden';
-  return encodeResponse(reply, forbidden ? httpStatusOf('forbidden') : 200, call.format);
+}
+
+function gateRequestOf(call: Dispatch): Omit<GateRequest, 'calls'> {
+  return { request: call.request, path: call.url.pathname, clientAddress: call.connection.clientAddress };
 }
 
 function contextOf(call: Dispatch): OperationContext {
   return {
     signal: call.request.signal,
     resultTimeoutMs: call.options.resultTimeoutMs ?? DEFAULT_RESULT_TIMEOUT_MS,
+    keepOpen: call.connection.keepOpen ?? ignoreKeepOpen,
   };
 }
+
+/** A listener without idle timeouts of its own (or one that does not say) needs no keeping open. */
+function ignoreKeepOpen(): void {}
 
 /** `response` with `headers` added; a copy when its own headers are immutable. */
 function withHeaders(response: Response, headers: Readonly<Record<string, string>>): Response {

@@ -9,8 +9,11 @@ import {
   responseFormat,
 } from './negotiation.ts';
 
-const post = (body: string | Uint8Array | ReadableStream<Uint8Array> | null, headers: Record<string, string> = {}) =>
-  new Request('http://weft.test/x', { method: 'POST', body, headers });
+const JSON_BODY = { 'content-type': 'application/json' };
+const post = (
+  body: string | Uint8Array | ReadableStream<Uint8Array> | null,
+  headers: Record<string, string> = JSON_BODY,
+) => new Request('http://weft.test/x', { method: 'POST', body, headers });
 const failure = async (request: Request, limit = 1024) => {
   try {
     await readRequestBody(request, limit);
@@ -28,7 +31,7 @@ const stream = (...chunks: Uint8Array[]) =>
   });
 
 describe('reading request bodies', () => {
-  test('JSON (with or without a charset, or no Content-Type at all) and MessagePack are decoded', async () => {
+  test('JSON (with or without a charset, or a +json type) and MessagePack are decoded', async () => {
     expect(await readRequestBody(post('{"a":1}', { 'content-type': 'application/json; charset=utf-8' }), 1024)).toEqual(
       { a: 1 },
     );
@@ -58,6 +61,30 @@ describe('reading request bodies', () => {
     expect(await readRequestBody(post(deep(MAX_BODY_DEPTH)), 1_000_000)).toBeArray();
     expect(await failure(post(deep(MAX_BODY_DEPTH + 1)), 1_000_000)).toBe('bad_request');
     expect(await failure(post(deep(200_000)), 1_000_000)).toBe('bad_request');
+  });
+
+  test('a body without Content-Type is unsupported, refused before a byte is read when its length is declared', async () => {
+    expect(await failure(post('{"a":1}', {}))).toBe('unsupported_media_type');
+    expect(await failure(post(stream(new TextEncoder().encode('{}')), {}))).toBe('unsupported_media_type');
+    let pulled = false;
+    const untouched = new ReadableStream<Uint8Array>(
+      {
+        pull() {
+          pulled = true;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const declared = new Request('http://weft.test/x', {
+      method: 'POST',
+      body: untouched,
+      headers: { 'content-length': '100', 'content-type': 'text/plain' },
+    });
+    expect(await failure(declared)).toBe('unsupported_media_type');
+    expect(pulled).toBe(false);
+    // No body at all needs no type.
+    expect(await readRequestBody(post(null, {}), 1024)).toBeUndefined();
+    expect(await readRequestBody(post('', { 'content-length': '0' }), 1024)).toBeUndefined();
   });
 
   test('other media types are unsupported', async () => {

@@ -49,24 +49,32 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * Reads and decodes a request body: `undefined` when there is none, otherwise the decoded value.
  * Throws `RequestTooLargeError` (413), `UnsupportedMediaTypeError` (415) or `BadRequestError` (400).
+ *
+ * A body must say what it is: JSON (`application/json` or any `+json` type) or MessagePack. One
+ * without `Content-Type` is a 415 like one in another type — a browser page on another site can
+ * send a form or `text/plain` body without asking first, never a JSON one. A declared length is
+ * checked, and the type too, before a byte is read.
  */
 export async function readRequestBody(request: Request, maxBytes: number): Promise<unknown> {
   const declared = request.headers.get('content-length');
+  const contentType = request.headers.get('content-type');
+  const format = bodyFormatOf(contentType);
   let bytes: Uint8Array;
   if (declared !== null && declared.trim() !== '') {
     const length = Number(declared);
     if (!Number.isSafeInteger(length) || length < 0) throw new BadRequestError('Content-Length is not a valid length');
+    if (length === 0) return undefined;
     if (length > maxBytes) throw new RequestTooLargeError(maxBytes);
+    if (format === undefined) throw new UnsupportedMediaTypeError(contentType ?? '');
     // HTTP framing holds the body to its declared length: read it in one go, not chunk by chunk.
     bytes = await readWhole(request, maxBytes);
   } else {
     bytes = await readLimited(request, maxBytes);
   }
   if (bytes.length === 0) return undefined;
-  const type = mediaTypeOf(request.headers.get('content-type'));
-  if (type === undefined || type === MediaType.json || type.endsWith('+json')) return checkDepth(parseJson(bytes));
-  if (MSGPACK_TYPES.has(type)) return checkDepth(parseMsgpack(bytes));
-  throw new UnsupportedMediaTypeError(request.headers.get('content-type') ?? '');
+  if (format === MediaType.json) return checkDepth(parseJson(bytes));
+  if (format === MediaType.msgpack) return checkDepth(parseMsgpack(bytes));
+  throw new UnsupportedMediaTypeError(contentType ?? '');
 }
 
 /**
@@ -209,10 +217,12 @@ function checkDepth(value: unknown): unknown {
   return value;
 }
 
-function mediaTypeOf(header: string | null): string | undefined {
+/** The format a `Content-Type` declares, `undefined` for none or one Weft does not read. */
+function bodyFormatOf(header: string | null): MediaType | undefined {
   if (header === null) return undefined;
   const type = header.split(';')[0]!.trim().toLowerCase();
-  return type === '' ? undefined : type;
+  if (type === MediaType.json || type.endsWith('+json')) return MediaType.json;
+  return MSGPACK_TYPES.has(type) ? MediaType.msgpack : undefined;
 }
 
 function weightOf(parameters: string[]): number {

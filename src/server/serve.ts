@@ -7,8 +7,16 @@
  * - A stop that hangs. `GET .../result` may wait 30 s for a run; `stop()` stops accepting at once,
  *   lets requests in flight finish for a short grace period, then closes what is left.
  * - An error page for a body over the limit. Bun refuses bodies over its own `maxRequestBodySize`
- *   with a bare 413; that limit is set well above `maxBodyBytes`, so the handler's limit is the one
- *   callers meet, with the usual error body.
+ *   with a bare, empty 413; that limit is lifted entirely, so the handler's limit is the only one
+ *   callers meet, always with the error body. Lifting it costs no memory: the handler refuses a
+ *   declared length over `maxBodyBytes` without reading, stops a streamed body the moment it
+ *   passes it, and Bun applies back-pressure to a body nobody reads. (Headers past Bun's own
+ *   16 KiB limit still get Bun's empty 431: that happens before any code of ours runs.)
+ * - A long-poll cut with no answer. Bun closes a connection idle for `idleTimeout` seconds (10 by
+ *   default, 255 at most), and a result or update wait sends nothing while it waits. The handler
+ *   says before each wait how long it will be (`keepOpen`), and the connection's idle timeout is
+ *   raised to cover it (`server.timeout`), so every wait ends with the server's own answer (408,
+ *   202, the result) while idle keep-alive connections are still closed after 10 s.
  * - Two servers on one port. With `development: false` Bun 1.4 binds with `SO_REUSEPORT` unless
  *   told otherwise, so a second `serve()` (or `weft serve`) on a taken port would start silently
  *   and take a share of the connections; `reusePort: false` makes it fail with `EADDRINUSE`.
@@ -20,7 +28,7 @@ import { InvalidArgumentError } from '../core/errors.ts';
 import type { Engine } from '../engine/engine.ts';
 import { toWireError } from '../protocol/wire-errors.ts';
 import { handleRequest } from './handler.ts';
-import { DEFAULT_MAX_BODY_BYTES, type HandlerOptions } from './handler-options.ts';
+import { DEFAULT_MAX_BODY_BYTES, MAX_WAIT_MS, type HandlerOptions } from './handler-options.ts';
 import { PrometheusMetrics } from './metrics/prometheus-metrics.ts';
 import { dashboardRoutes, type DashboardRouteTarget } from './dashboard.ts';
 import type { AuthConfig } from './security/auth-config.ts';
@@ -50,6 +58,12 @@ export const DEFAULT_HOSTNAME = '127.0.0.1';
  * await server.stop(); // requests in flight get up to STOP_GRACE_MS to finish
  */
 export const STOP_GRACE_MS = 2_000;
+/** Bun's idle timeout of a connection with no request waiting, seconds (Bun's own default). */
+const IDLE_TIMEOUT_SECONDS = 10;
+/** What a waiting request's idle timeout adds to its wait, so the wait's own answer comes first. */
+const KEEP_OPEN_MARGIN_SECONDS = 10;
+/** Bun's ceiling for an idle timeout, seconds. */
+const MAX_IDLE_TIMEOUT_SECONDS = 255;
 
 /**
  * Options of `serve()`. Without `auth` every non-public operation is open to anyone who can
@@ -75,6 +89,19 @@ export interface ServeOptions {
   prometheusExporter?: PrometheusExporter;
   /** Largest accepted request body in bytes; larger is 413 `request_too_large`. Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * How long `GET /api/v1/workflows/:id/result` waits before 408, and an update without `timeout`
+   * before 202 `pending`, in ms. Default 30 s; at most `MAX_WAIT_MS` (240 s, under Bun's 255 s
+   * ceiling for keeping a quiet connection open).
+   */
+  resultTimeoutMs?: number;
+  /**
+   * Host names this server answers besides loopback ones (DNS rebinding protection). Bound to a
+   * loopback address (the default), a request whose `Host` is not `localhost`, `*.localhost`,
+   * `127.x.x.x` or `[::1]` gets 403 `host_not_allowed` unless its name is listed here; bound
+   * elsewhere, every `Host` is answered unless this is given. `.example.com` matches subdomains.
+   */
+  allowedHosts?: string[];
   /** API key, JWT or custom authentication; scopes come from the operation catalog. */
   auth?: AuthConfig;
   /**
@@ -134,7 +161,12 @@ export function serve(options: ServeOptions): WeftServer {
     engine,
     options.prometheusExporter === undefined ? {} : { prometheusExporter: options.prometheusExporter },
   );
-  const handlerOptions: HandlerOptions = { maxBodyBytes, metrics, security };
+  const handlerOptions: HandlerOptions = {
+    maxBodyBytes,
+    metrics,
+    security,
+    ...(options.resultTimeoutMs === undefined ? {} : { resultTimeoutMs: options.resultTimeoutMs }),
+  };
   let server: Bun.Server<undefined>;
   try {
     server = Bun.serve({
@@ -142,11 +174,16 @@ export function serve(options: ServeOptions): WeftServer {
       hostname: options.hostname ?? DEFAULT_HOSTNAME,
       development: options.development ?? false,
       reusePort: false,
-      // Bun's own limit only catches what the handler's would reject anyway.
-      maxRequestBodySize: Math.max(maxBodyBytes * 2, maxBodyBytes + DEFAULT_MAX_BODY_BYTES),
+      // The handler's limit is the one callers meet, with an error body (see the header).
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      idleTimeout: IDLE_TIMEOUT_SECONDS,
       routes,
       fetch: (request, bun) =>
-        handleRequest(request, engine, handlerOptions, { clientAddress: bun.requestIP(request)?.address }),
+        handleRequest(request, engine, handlerOptions, {
+          clientAddress: bun.requestIP(request)?.address,
+          keepOpen: (ms) =>
+            bun.timeout(request, Math.min(MAX_IDLE_TIMEOUT_SECONDS, Math.ceil(ms / 1000) + KEEP_OPEN_MARGIN_SECONDS)),
+        }),
       // handleRequest never throws; this is the net under it, still in the API's error format.
       error: (error) => {
         console.error('weft: a request failed outside the handler:', error);
@@ -188,19 +225,29 @@ function checkOptions(options: ServeOptions): ServeOptions {
   if (options?.engine == null) {
     throw new InvalidArgumentError('serve({ engine }) needs an engine');
   }
-  const { port, maxBodyBytes } = options;
+  const { port, maxBodyBytes, resultTimeoutMs } = options;
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
     throw new InvalidArgumentError(`port must be an integer from 0 to 65535, not ${String(port)}`);
   }
   if (maxBodyBytes !== undefined && (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1)) {
     throw new InvalidArgumentError(`maxBodyBytes must be a positive integer, not ${String(maxBodyBytes)}`);
   }
+  if (
+    resultTimeoutMs !== undefined &&
+    (!Number.isSafeInteger(resultTimeoutMs) || resultTimeoutMs < 1 || resultTimeoutMs > MAX_WAIT_MS)
+  ) {
+    throw new InvalidArgumentError(
+      `resultTimeoutMs must be an integer from 1 to ${MAX_WAIT_MS} (a quiet connection cannot be kept open longer), not ${String(resultTimeoutMs)}`,
+    );
+  }
   return options;
 }
 
 function securityOptionsOf(options: ServeOptions): SecurityOptions {
-  const { auth, rateLimit, cors } = options;
+  const { auth, rateLimit, cors, allowedHosts } = options;
   return {
+    listenHostname: options.hostname ?? DEFAULT_HOSTNAME,
+    ...(allowedHosts === undefined ? {} : { allowedHosts }),
     ...(auth === undefined ? {} : { auth }),
     ...(rateLimit === undefined ? {} : { rateLimit }),
     ...(cors === undefined ? {} : { cors }),

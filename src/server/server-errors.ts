@@ -85,6 +85,18 @@ export class OriginNotAllowedError extends WeftError {
   }
 }
 
+/**
+ * Code `host_not_allowed` (403): the `Host` header names a host this server does not answer to
+ * (DNS rebinding protection; `serve({ allowedHosts })` lists more).
+ */
+export class HostNotAllowedError extends WeftError {
+  constructor(hostname: string) {
+    super('host_not_allowed', 'This server does not answer requests for that host; list it in allowedHosts', {
+      details: { host: hostname.slice(0, 256) },
+    });
+  }
+}
+
 /** Code `cors_request_not_allowed` (403): a CORS preflight asking for a method or header not allowed. */
 export class CorsRequestNotAllowedError extends WeftError {
   constructor(message: string) {

@@ -19,13 +19,16 @@ export interface Send {
   engine: Engine;
 }
 
-/** A client of `handleRequest`: JSON in and out unless told otherwise; the body parsed by its type. */
+/**
+ * A client of `handleRequest`: JSON in and out unless told otherwise (a string body is sent as JSON
+ * text, bytes with no type); the body parsed by its type.
+ */
 export function client(engine: Engine, options?: HandlerOptions): Send {
   const send = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined) {
       init.body = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
-      if (typeof body !== 'string' && !(body instanceof Uint8Array)) {
+      if (!(body instanceof Uint8Array)) {
         (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
       }
     }

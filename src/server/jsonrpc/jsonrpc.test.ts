@@ -23,7 +23,7 @@ const broken = workflow({ name: 'broken' }).execute(async function* () {
   throw new Error('it broke');
 });
 
-const context: OperationContext = { signal: new AbortController().signal, resultTimeoutMs: 30_000 };
+const context: OperationContext = { signal: new AbortController().signal, resultTimeoutMs: 30_000, keepOpen: () => {} };
 const harness = useTestEngines();
 
 async function rpc(engine: Engine, body: unknown): Promise<unknown> {

@@ -110,22 +110,23 @@ interface Runner {
 }
 
 /**
- * The non-public catalog operations a body calls (each method once), for the security layer to
- * authenticate and audit before anything runs. Malformed calls and unknown methods are not in it:
- * they are answered with their errors without a credential being examined.
+ * The non-public catalog operations a body calls, one entry per call (the rate limit counts each
+ * call of a batch; the audit reports each method once), for the security layer to check before
+ * anything runs. Malformed calls and unknown methods are not in it: they are answered with their
+ * errors and cost nothing.
  *
  * @example
  * guardedCalls([{ jsonrpc: '2.0', id: 1, method: 'weft.workflows.get', params: { id: 'a' } }]);
  * // [{ method: 'weft.workflows.get', scope: 'workflows:read' }]
  */
 export function guardedCalls(body: unknown): GuardedCall[] {
-  const calls = new Map<string, GuardedCall>();
+  const calls: GuardedCall[] = [];
   for (const value of Array.isArray(body) ? body : [body]) {
     if (!isPlainObject(value) || typeof value['method'] !== 'string') continue;
     const scope = catalog.get(value['method'])?.spec.scope;
-    if (scope !== undefined && scope !== null) calls.set(value['method'], { method: value['method'], scope });
+    if (scope !== undefined && scope !== null) calls.push({ method: value['method'], scope });
   }
-  return [...calls.values()];
+  return calls;
 }
 
 /**

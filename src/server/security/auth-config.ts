@@ -88,13 +88,16 @@ export interface AuthAuditEvent {
   outcome: 'success' | 'failure';
   /** The authenticated subject; `null` when nobody was authenticated. */
   subject: string | null;
-  /** The operation (catalog method name, e.g. `weft.workflows.start`). */
-  method: string;
+  /**
+   * The operation (catalog method name, e.g. `weft.workflows.start`); `null` for a JSON-RPC request
+   * refused before its body was read (an unauthenticated caller's body is never read).
+   */
+  method: string | null;
   /** The request path, without the query string. */
   path: string;
   httpMethod: string;
-  /** The scope the operation needs. */
-  requiredScope: string;
+  /** The scope the operation needs; `null` with `method: null`. */
+  requiredScope: string | null;
   /** Failures only. */
   reason?: AuthFailureReason;
   /** Failures only, when a credential was presented: `sha256:` and 12 hex digits. */

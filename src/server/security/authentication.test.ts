@@ -17,6 +17,7 @@ import {
   type ServeOptions,
   type WeftServer,
 } from '../index.ts';
+import { rawConnection } from '../../testing/raw-http.ts';
 import { testServers, type TestServer } from '../../testing/test-servers.ts';
 
 const go = signal<string>('go');
@@ -65,6 +66,7 @@ function rpc(server: WeftServer, body: unknown, headers: Record<string, string> 
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
 const scopes = (...granted: string[]) => ({ 'x-test-scopes': granted.join(' ') });
 
 /** Every catalog operation with a scope, as a REST request with placeholder parameters. */
@@ -198,8 +200,6 @@ describe('public routes', () => {
     ['GET', '/api/v1/metrics'],
     ['GET', '/openapi.json'],
     ['GET', '/openrpc.json'],
-    ['POST', '/api/jsonrpc', { jsonrpc: '2.0', id: 1, method: 'rpc.discover' }],
-    ['POST', '/api/jsonrpc', { jsonrpc: '2.0', id: 1, method: 'weft.system.health' }],
   ];
 
   test('health, metrics and discovery answer without a credential, and are not audited', async () => {
@@ -377,6 +377,34 @@ describe('JSON-RPC', () => {
     const notification = { jsonrpc: '2.0', method: 'weft.workflows.start', params: { type: 'waiter', id: 'w-2' } };
     expect((await rpc(server, notification)).status).toBe(401);
     expect((await engine.list()).total).toBe(0);
+  });
+
+  test('an anonymous request is refused from its headers: 401 before a byte of its body is read', async () => {
+    const { server, audit } = await start();
+    // Declares a megabyte and sends one byte: the answer comes at once, with the body still owed.
+    await using connection = await rawConnection(server.port);
+    connection.write(
+      `POST /api/jsonrpc HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: application/json\r\n` +
+        'Content-Length: 1000000\r\n\r\n{',
+    );
+    const response = await connection.response();
+    expect(response.status).toBe(401);
+    expect(JSON.parse(response.body)).toMatchObject({ error: { data: { code: 'unauthenticated' } } });
+    expect(audit).toEqual([
+      expect.objectContaining({ outcome: 'failure', reason: 'missing_credential', method: null, requiredScope: null }),
+    ]);
+  });
+
+  test('public methods answer an admitted caller without a scope; anonymously they are 401 like the rest', async () => {
+    const { server } = await start();
+    for (const method of ['rpc.discover', 'weft.system.health']) {
+      const body = { jsonrpc: '2.0', id: 1, method };
+      expect((await rpc(server, body)).status).toBe(401);
+      expect((await rpc(server, body, bearer('garbage'))).status).toBe(401);
+      const admitted = await rpc(server, body, scopes());
+      expect({ method, status: admitted.status }).toEqual({ method, status: 200 });
+      expect(await admitted.json()).toMatchObject({ id: 1, result: expect.any(Object) });
+    }
   });
 
   test('a key admits calls as over REST', async () => {

@@ -9,7 +9,7 @@ import { InvalidArgumentError, workflow } from '../../index.ts';
 import type { AuthAuditEvent, Principal, RateLimitOptions, ServeOptions, WeftServer } from '../index.ts';
 import { serve } from '../index.ts';
 import { FixedWindowRateLimiter, rateLimitHeaders, type RateLimitDecision } from './rate-limiter.ts';
-import { testServers } from '../../testing/test-servers.ts';
+import { testServers, type TestServer } from '../../testing/test-servers.ts';
 
 const WINDOW_MS = 60_000;
 const ORIGIN = 'https://a.example';
@@ -21,7 +21,7 @@ const noop = workflow({ name: 'noop' }).execute(async function* () {
 const { openEngine, start } = testServers([noop]);
 
 /** A server with a rate limit of `maxRequests` per minute; open unless `auth` is given. */
-function limitedServer(maxRequests: number, options: Partial<ServeOptions> = {}): Promise<WeftServer> {
+function limitedServer(maxRequests: number, options: Partial<ServeOptions> = {}): Promise<TestServer> {
   const { auth, ...rest } = options;
   return start({
     rateLimit: { maxRequests, windowMs: WINDOW_MS },
@@ -309,7 +309,7 @@ describe('serve({ rateLimit }) over HTTP', () => {
     ]);
   });
 
-  test('health, metrics, the discovery documents and rpc.discover are never counted nor limited', async () => {
+  test('health, metrics, the discovery documents and an admitted rpc.discover are never counted nor limited', async () => {
     const server = await limitedServer(2, { auth: { apiKeys: ['key-1'] } });
     const publicRequests = (): Promise<Response>[] => [
       fetch(`${server.url}/api/v1/health`),
@@ -317,7 +317,8 @@ describe('serve({ rateLimit }) over HTTP', () => {
       fetch(`${server.url}/v1/metrics`),
       fetch(`${server.url}/openapi.json`),
       fetch(`${server.url}/openrpc.json`),
-      jsonRpc(server, rpcCall(1, 'rpc.discover')),
+      // On a protected server JSON-RPC is authenticated before its body is read; public methods cost nothing.
+      jsonRpc(server, rpcCall(1, 'rpc.discover'), withKey('key-1')),
     ];
     for (let round = 0; round < 3; round++) {
       const responses = await Promise.all(publicRequests());
@@ -353,19 +354,35 @@ describe('serve({ rateLimit }) over HTTP', () => {
     expect(answer.headers.has('x-ratelimit-remaining')).toBe(false);
   });
 
-  test('a JSON-RPC batch counts once, however many calls it holds', async () => {
-    const server = await limitedServer(2);
+  test('each call of a JSON-RPC batch counts; a batch over the budget left is refused whole', async () => {
+    const server = await limitedServer(5);
     const batch = await jsonRpc(server, [
       rpcCall(1, 'weft.workflows.list'),
       rpcCall(2, 'weft.workflows.list', { limit: 1 }),
       rpcCall(3, 'weft.workflows.get', { id: 'missing' }),
-      rpcCall(4, 'weft.events.list'),
+      rpcCall(4, 'rpc.discover'),
     ]);
     expect(batch.status).toBe(200);
     expect(((await batch.json()) as unknown[]).length).toBe(4);
-    expect(remainingOf(batch)).toBe('1');
-    expect(remainingOf(await list(server))).toBe('0');
+    // Three guarded calls cost three; the public rpc.discover costs nothing.
+    expect(remainingOf(batch)).toBe('2');
+    const starts = Array.from({ length: 100 }, (_, i) => rpcCall(i, 'weft.workflows.start', { type: 'noop' }));
+    const refused = await jsonRpc(server, starts);
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ error: { data: { code: 'rate_limited' } } });
     expect((await list(server)).status).toBe(429);
+    expect((await server.engine.list()).total).toBe(0);
+  });
+
+  test('seven batches of 100 starts under a budget of 5 start no more than 5 runs', async () => {
+    const server = await limitedServer(5);
+    for (let round = 0; round < 7; round++) {
+      const starts = Array.from({ length: 100 }, (_, i) => rpcCall(i, 'weft.workflows.start', { type: 'noop' }));
+      expect((await jsonRpc(server, starts)).status).toBe(429);
+    }
+    const few = Array.from({ length: 5 }, (_, i) => rpcCall(i, 'weft.workflows.start', { type: 'noop' }));
+    expect((await jsonRpc(server, few)).status).toBe(429);
+    expect((await server.engine.list()).total).toBe(0);
   });
 
   test('a JSON-RPC request over the budget gets 429 with a rate_limited JSON-RPC error and Retry-After', async () => {

@@ -49,15 +49,18 @@ export class FixedWindowRateLimiter {
     this.#now = now;
   }
 
-  /** Counts one request of `key` and says whether it is within the budget. */
-  take(key: string): RateLimitDecision {
+  /**
+   * Counts `cost` requests of `key` (a JSON-RPC batch costs one per call) and says whether they all
+   * fit in the budget; a cost that does not fit is refused whole.
+   */
+  take(key: string, cost = 1): RateLimitDecision {
     const now = this.#now();
     const windowStart = Math.floor(now / this.#windowMs) * this.#windowMs;
     if (windowStart !== this.#windowStart) {
       this.#windowStart = windowStart;
       this.#counts = new Map();
     }
-    const count = (this.#counts.get(key) ?? 0) + 1;
+    const count = (this.#counts.get(key) ?? 0) + cost;
     // Refused requests keep counting up to one past the budget, no further (no unbounded growth to track).
     this.#counts.set(key, Math.min(count, this.#maxRequests + 1));
     return {

@@ -1,6 +1,7 @@
 /**
- * `createServerSecurity({ auth, rateLimit, cors })`: the security layer of one server, compiled
- * once — the access gate (authentication, audit, rate limit, scopes) and the CORS policy. `serve()`
+ * `createServerSecurity({ auth, rateLimit, cors, allowedHosts })`: the security layer of one server,
+ * compiled once — the access gate (authentication, audit, rate limit, scopes), the CORS policy and
+ * the host policy (which `Host` names are answered). `serve()`
  * builds it from its options; an embedder of `handleRequest` builds it once and passes it in every
  * call as `options.security` (the rate limiter's counters live in it).
  *
@@ -9,6 +10,7 @@
 import type { AuthConfig } from './auth-config.ts';
 import { AccessGate } from './access-gate.ts';
 import { compileCorsPolicy, type CorsOptions, type CorsPolicy } from './cors.ts';
+import { compileHostPolicy, type HostPolicy } from './host-policy.ts';
 import type { RateLimitOptions } from './rate-limiter.ts';
 
 /** The security options `serve()` and `createServerSecurity` take. */
@@ -16,6 +18,17 @@ export interface SecurityOptions {
   auth?: AuthConfig;
   rateLimit?: RateLimitOptions;
   cors?: CorsOptions;
+  /**
+   * More `Host` names to answer besides loopback ones (and the bound address). With it, a request
+   * naming any other host is refused with 403 `host_not_allowed`; an entry starting with a dot
+   * matches a domain and its subdomains. See `listenHostname`.
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * The address the server listens on (`serve()` passes its `hostname`). A loopback address turns
+   * the host policy on even without `allowedHosts`: only loopback names are answered.
+   */
+  listenHostname?: string;
   /** The clock of the rate limiter and audit timestamps (tests). */
   now?: () => number;
 }
@@ -25,6 +38,8 @@ export interface ServerSecurity {
   readonly gate: AccessGate;
   /** `undefined` when no `cors` was configured: no `Access-Control-*` header is ever sent. */
   readonly cors: CorsPolicy | undefined;
+  /** `undefined` when every `Host` is answered (not bound to loopback, no `allowedHosts`). */
+  readonly hosts: HostPolicy | undefined;
 }
 
 /**
@@ -43,5 +58,9 @@ export function createServerSecurity(options: SecurityOptions): ServerSecurity {
   });
   const cors =
     options.cors === undefined ? undefined : compileCorsPolicy(options.cors, { authConfigured: gate.authConfigured });
-  return { gate, cors };
+  const hosts = compileHostPolicy({
+    ...(options.listenHostname === undefined ? {} : { listenHostname: options.listenHostname }),
+    ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
+  });
+  return { gate, cors, hosts };
 }
