@@ -8,6 +8,7 @@
  * docs/rest-api.md for the exact parameter names); over JSON-RPC the params object is the input.
  */
 import { z } from 'zod';
+import { ATTRIBUTE_NAME_PATTERN } from '../core/names.ts';
 import { defineOperation, Scope } from './operation-spec.ts';
 
 const STATUSES = ['pending', 'running', 'suspended', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
@@ -27,6 +28,10 @@ const name = z.string().min(1).max(256);
 const duration = z.union([z.number().int().min(0), z.string().min(1).max(32)]);
 const isoDate = z.iso.datetime({ offset: true }).describe('ISO 8601 date-time');
 const attributeValue = z.union([z.string().max(1024), z.number(), z.boolean()]);
+/** A search attribute name as the engine accepts it (`__proto__` excluded: see core/names.ts). */
+const attributeName = z.string().regex(ATTRIBUTE_NAME_PATTERN, {
+  error: "an attribute name is 1-128 letters, digits and _ - . : (and not '__proto__')",
+});
 /** One value or up to 16 (OR); `expected` names the allowed values in the error, since a union's own says only "Invalid input". */
 const oneOrMany = <T extends z.ZodType>(schema: T, expected: string) =>
   z.union([schema, z.array(schema).max(16)], { error: `expected ${expected}, or a list of up to 16 of them` });
@@ -71,17 +76,17 @@ const workflowState = z.object({
 /** The filter fields shared by list and aggregate. */
 const filter = {
   status: oneOrMany(runStatus, `a status (${STATUSES.join(', ')})`).optional(),
-  type: oneOrMany(z.string().min(1), 'a workflow type').optional(),
-  idPrefix: z.string().min(1).optional(),
+  type: oneOrMany(name, 'a workflow type').optional(),
+  idPrefix: z.string().min(1).max(256).optional(),
   failureCategory: oneOrMany(failureCategory, `a failure category (${CATEGORIES.join(', ')})`).optional(),
-  parentId: z.string().min(1).optional(),
+  parentId: id.optional(),
   createdAfter: isoDate.optional(),
   createdBefore: isoDate.optional(),
   updatedAfter: isoDate.optional(),
   updatedBefore: isoDate.optional(),
   deadlineAfter: isoDate.optional(),
   deadlineBefore: isoDate.optional(),
-  attributes: z.record(z.string(), attributeValue).optional(),
+  attributes: z.record(attributeName, attributeValue).optional(),
 };
 
 export const health = defineOperation({
@@ -100,7 +105,7 @@ export const startWorkflow = defineOperation({
   scope: Scope.workflowsWrite,
   rest: { method: 'POST', path: '/workflows', from: 'body', status: 201 },
   input: z.object({
-    type: z.string().min(1),
+    type: name.describe('Workflow type'),
     input: z.unknown().optional(),
     id: id.optional(),
     idempotencyKey: z.string().min(1).max(256).optional(),
@@ -242,7 +247,7 @@ export const setAttributes = defineOperation({
   summary: 'Set search attributes of a run (null removes one)',
   scope: Scope.workflowsWrite,
   rest: { method: 'PATCH', path: '/workflows/:id/attributes', from: 'body' },
-  input: z.object({ id, attributes: z.record(z.string(), attributeValue.nullable()) }),
+  input: z.object({ id, attributes: z.record(attributeName, attributeValue.nullable()) }),
   output: z.object({ attributes: z.record(z.string(), attributeValue) }),
 });
 

@@ -10,7 +10,11 @@
  * - Attribute values losing their type. Attribute equality is typed (`1`, `'1'` and `true` are
  *   different values), so `true`/`false` and decimal numbers are read as such, and a JSON-quoted
  *   value (`attribute.code="5"`) forces a string.
+ * - `attribute.__proto__` matching every run. Set on a plain object it changed the object's
+ *   prototype instead of adding a filter, so the query lost its only condition; it is refused.
+ * - An error as large as the URL: parameter names are clipped where a message quotes them.
  */
+import { clip } from '../core/clip.ts';
 import { InvalidParamsError } from './server-errors.ts';
 
 /** Parameters that may repeat; their values always arrive as an array (OR for filters). */
@@ -37,7 +41,8 @@ export function queryToInput(
     if (name.startsWith(ATTRIBUTE_PREFIX) && fields.has('attributes')) {
       const attribute = name.slice(ATTRIBUTE_PREFIX.length);
       if (attribute === '') refuse(name, 'an attribute parameter needs a name: attribute.<name>=<value>');
-      if (Object.hasOwn(attributes, attribute)) refuse(name, `query parameter '${name}' is given more than once`);
+      if (attribute === '__proto__') refuse(name, "'__proto__' is not accepted as an attribute name");
+      if (Object.hasOwn(attributes, attribute)) refuse(name, `query parameter '${clip(name)}' is given more than once`);
       attributes[attribute] = attributeValue(value, () =>
         refuse(name, 'a quoted attribute value must be a JSON string'),
       );
@@ -45,15 +50,15 @@ export function queryToInput(
     }
     const field = camelCase(name);
     if (field === 'attributes' || !fields.has(field)) {
-      refuse(name, `unknown query parameter '${name}'${suggestion(fields)}`);
+      refuse(name, `unknown query parameter '${clip(name)}'${suggestion(fields)}`);
     }
-    if (value === '') refuse(name, `query parameter '${name}' is empty`);
+    if (value === '') refuse(name, `query parameter '${clip(name)}' is empty`);
     if (REPEATABLE.has(field)) {
       const values = input[field] as string[] | undefined;
       if (values === undefined) input[field] = [value];
       else values.push(value);
     } else if (Object.hasOwn(input, field)) {
-      refuse(name, `query parameter '${name}' is given more than once`);
+      refuse(name, `query parameter '${clip(name)}' is given more than once`);
     } else input[field] = value;
   }
   if (Object.keys(attributes).length > 0) input.attributes = attributes;

@@ -1,7 +1,11 @@
 /**
  * The errors the server layer raises itself (the engine's are in core/errors.ts). Each has a
  * stable code with its HTTP status in protocol/wire-errors.ts.
+ *
+ * Trap it avoids: an error as large as the request. Whatever a caller sent and an error quotes
+ * (a path, a method name, a parameter, an issue's path) goes through `clip`.
  */
+import { clip } from '../core/clip.ts';
 import { WeftError } from '../core/errors.ts';
 
 /** Code `bad_request`: the request could not be read (malformed JSON or MessagePack, a body that is not an object). */
@@ -13,7 +17,8 @@ export class BadRequestError extends WeftError {
 
 /** Code `invalid_params`: the parameters do not match the operation's schema; `details.issues` says where. */
 export class InvalidParamsError extends WeftError {
-  constructor(operation: string, issues: { path: string; message: string }[]) {
+  constructor(operation: string, given: { path: string; message: string }[]) {
+    const issues = given.map((issue) => ({ path: clip(issue.path), message: clip(issue.message, 1024) }));
     const first = issues[0];
     const where = first === undefined ? '' : `: ${first.path === '' ? '' : `${first.path}: `}${first.message}`;
     super('invalid_params', `Invalid parameters for ${operation}${where}`, { details: { operation, issues } });
@@ -23,14 +28,16 @@ export class InvalidParamsError extends WeftError {
 /** Code `not_found`: no route matches the path. */
 export class RouteNotFoundError extends WeftError {
   constructor(path: string) {
-    super('not_found', `No route for ${path}`, { details: { path } });
+    super('not_found', `No route for ${clip(path)}`, { details: { path: clip(path) } });
   }
 }
 
 /** Code `method_not_allowed`: the path exists, not with this method; `details.allow` lists the methods. */
 export class MethodNotAllowedError extends WeftError {
   constructor(method: string, allow: string[]) {
-    super('method_not_allowed', `Method ${method} is not allowed here`, { details: { method, allow } });
+    super('method_not_allowed', `Method ${clip(method)} is not allowed here`, {
+      details: { method: clip(method), allow },
+    });
   }
 }
 
@@ -44,8 +51,8 @@ export class RequestTooLargeError extends WeftError {
 /** Code `unsupported_media_type`: a body in a format other than JSON or MessagePack. */
 export class UnsupportedMediaTypeError extends WeftError {
   constructor(contentType: string) {
-    super('unsupported_media_type', `Content-Type '${contentType}' is not supported; send JSON or MessagePack`, {
-      details: { contentType },
+    super('unsupported_media_type', `Content-Type '${clip(contentType)}' is not supported; send JSON or MessagePack`, {
+      details: { contentType: clip(contentType) },
     });
   }
 }
@@ -53,14 +60,16 @@ export class UnsupportedMediaTypeError extends WeftError {
 /** Code `result_timeout`: the run did not finish within the result endpoint's wait. */
 export class ResultTimeoutError extends WeftError {
   constructor(id: string, waitedMs: number) {
-    super('result_timeout', `Workflow '${id}' did not finish within ${waitedMs} ms`, { details: { id, waitedMs } });
+    super('result_timeout', `Workflow '${clip(id)}' did not finish within ${waitedMs} ms`, {
+      details: { id: clip(id), waitedMs },
+    });
   }
 }
 
 /** Code `update_not_found`: no update with that id. */
 export class UpdateNotFoundError extends WeftError {
   constructor(updateId: string) {
-    super('update_not_found', `No update with id '${updateId}'`, { details: { updateId } });
+    super('update_not_found', `No update with id '${clip(updateId)}'`, { details: { updateId: clip(updateId) } });
   }
 }
 
@@ -74,7 +83,7 @@ export class ClientClosedRequestError extends WeftError {
 /** Code `not_found` (404 in `error.data`), JSON-RPC -32601: the method is not in the catalog. */
 export class MethodNotFoundError extends WeftError {
   constructor(method: string) {
-    super('not_found', `Method not found: ${method}`, { details: { method } });
+    super('not_found', `Method not found: ${clip(method)}`, { details: { method: clip(method) } });
   }
 }
 
