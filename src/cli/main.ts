@@ -4,13 +4,18 @@
  *
  * `weft serve` runs the HTTP server (what `npm start` runs); `weft run` hosts the engine alone and
  * prints its events. Both load the workflows a module exports, resume unfinished runs and close
- * gracefully on SIGINT/SIGTERM.
+ * gracefully on SIGINT/SIGTERM. `weft --version` prints the package's version.
+ *
+ * Exit codes: 0 done, 1 failed to start or run, 2 a command line (or environment) it cannot use —
+ * an unknown command says so on stderr before the usage, so a typo never looks like help.
  */
+import packageJson from '../../package.json' with { type: 'json' };
 import { isUsageError } from './process-lifecycle.ts';
 import { RUN_USAGE, runCommand } from './run-command.ts';
 import { SERVE_USAGE, serveCommand } from './serve-command.ts';
 
 const USAGE = `usage: weft <command> [options]
+       weft --version
 
 ${SERVE_USAGE}
 
@@ -24,10 +29,22 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const command = name === undefined ? undefined : COMMANDS[name];
-  if (command === undefined || args.includes('--help') || args.includes('-h')) {
+  if (name === '--version' || name === '-v') {
+    console.log(packageJson.version);
+    return 0;
+  }
+  if (name === undefined) {
     console.log(USAGE);
-    return command === undefined ? 2 : 0;
+    return 2;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (command === undefined) {
+    console.error(`weft: unknown ${name.startsWith('-') ? 'option' : 'command'} '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    return 0;
   }
   return command(args);
 }

@@ -1,16 +1,92 @@
 /**
  * `npm start` from a user's side: `weft serve` answers HTTP on a SQLite file with the bundled
- * examples, `weft run` hosts the engine alone, and both shut down cleanly on SIGTERM.
+ * examples, `weft run` hosts the engine alone, and both shut down cleanly on SIGTERM; a command
+ * line or environment the CLI cannot use is refused with a message and a non-zero exit.
  */
 import { afterAll, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQLiteStorage } from '../../src/storage/sqlite/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const main = join(import.meta.dir, '../../src/cli/main.ts');
+const root = join(import.meta.dir, '../..');
+const main = join(root, 'src/cli/main.ts');
+
+/** The environment without the variables the CLI reads, so the developer's own never leak in. */
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const name of ['WEFT_API_KEYS', 'WEFT_ALLOWED_HOSTS', 'WEFT_SERVER_AUTHENTICATION_REQUIRED', 'WEFT_DB']) {
+    delete env[name];
+  }
+  return { ...env, ...extra };
+}
+
+/** `weft <args>` run to its end: exit code and both streams. */
+async function weft(args: string[], env: Record<string, string> = {}) {
+  const child = Bun.spawn([process.execPath, main, ...args], {
+    cwd: root,
+    env: cleanEnv(env),
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const [code, stdout, stderr] = await Promise.all([
+    child.exited,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  return { code, stdout, stderr };
+}
+
+/**
+ * A child's output, read to its end in the background (so nothing is lost after a kill), with
+ * `until` to wait for some text to appear. (Breaking out of one branch of a `tee()` hangs in Bun.)
+ */
+class Output {
+  text = '';
+  readonly ended: Promise<string>;
+  #done = false;
+  #changed = Promise.withResolvers<void>();
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.ended = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of stream) {
+        this.text += decoder.decode(chunk, { stream: true });
+        this.#notify();
+      }
+      this.#done = true;
+      this.#notify();
+      return this.text;
+    })();
+  }
+
+  /** The output so far, once `done` holds for it or the stream has ended. */
+  async until(done: (text: string) => boolean): Promise<string> {
+    while (!done(this.text) && !this.#done) await this.#changed.promise;
+    return this.text;
+  }
+
+  #notify(): void {
+    this.#changed.resolve();
+    this.#changed = Promise.withResolvers<void>();
+  }
+}
+
+/** The status a server answers for `GET path` sent with this `Host` header (fetch cannot set it). */
+function statusWithHost(url: string, path: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sent = request(new URL(path, url), { headers: { host } }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    sent.on('error', reject);
+    sent.end();
+  });
+}
 
 /** Reads a child's output until `done` holds for everything read so far (or the stream ends). */
 async function readUntil(stream: ReadableStream<Uint8Array>, done: (text: string) => boolean): Promise<string> {
@@ -23,31 +99,82 @@ async function readUntil(stream: ReadableStream<Uint8Array>, done: (text: string
   return text;
 }
 
-test('weft run --demo completes the example workflows on SQLite and closes cleanly on SIGTERM', async () => {
+test('weft run --demo completes the example workflows, stays up until SIGTERM, then closes cleanly', async () => {
   const db = join(dir, 'demo.db');
   const child = Bun.spawn([process.execPath, main, 'run', '--demo', '--db', db], {
-    cwd: join(import.meta.dir, '../..'),
+    cwd: root,
+    env: cleanEnv(),
     stdout: 'pipe',
     stderr: 'pipe',
   });
+  const stdout = new Output(child.stdout);
   const results = ['"result":30', '"status":"shipped"', 'stretch your legs', '"followUp"'];
-  const output = await readUntil(child.stdout, (text) => results.every((r) => text.includes(r)));
+  const output = await stdout.until((text) => results.every((r) => text.includes(r)));
+  expect(output).toContain('(Ctrl-C to stop)');
+  // Every demo run has finished: nothing keeps the loop busy, yet the host waits for its signal.
   child.kill('SIGTERM');
   expect(await child.exited).toBe(0);
-  for (const result of results) expect(output).toContain(result);
+  const printed = await stdout.ended;
+  for (const result of results) expect(printed).toContain(result);
   // The ticket: escalated by an update, queried, and its token stream printed as it arrived.
-  expect(output).toContain('"priority":"high"');
-  expect(output).toContain('"stream":"resolved: password reset"');
+  expect(printed).toContain('"priority":"high"');
+  expect(printed).toContain('"stream":"resolved: password reset"');
+  expect(printed).toContain('weft: closing');
   expect(existsSync(db)).toBe(true);
   expect(existsSync(`${db}-wal`)).toBe(false);
 }, 30_000);
 
+test('weft run with nothing to do keeps hosting the engine until SIGTERM', async () => {
+  const db = join(dir, 'idle.db');
+  const child = Bun.spawn([process.execPath, main, 'run', '--db', db], {
+    cwd: root,
+    env: cleanEnv(),
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const stdout = new Output(child.stdout);
+  await stdout.until((text) => text.includes('engine running'));
+  // The database is still owned by the running host: a second owner is refused.
+  expect(() => new SQLiteStorage(db)).toThrow();
+  child.kill('SIGTERM');
+  expect(await child.exited).toBe(0);
+  expect(await stdout.ended).toContain('weft: closing');
+}, 30_000);
+
 test('weft with no command prints usage of both commands and exits with 2', async () => {
-  const child = Bun.spawn([process.execPath, main], { stdout: 'pipe', stderr: 'pipe' });
-  expect(await child.exited).toBe(2);
-  const usage = await new Response(child.stdout).text();
-  expect(usage).toContain('weft serve');
-  expect(usage).toContain('weft run');
+  const { code, stdout } = await weft([]);
+  expect(code).toBe(2);
+  expect(stdout).toContain('weft serve');
+  expect(stdout).toContain('weft run');
+});
+
+test('weft with an unknown command says it is unknown on stderr and exits with 2', async () => {
+  const { code, stdout, stderr } = await weft(['srve', '--port', '0']);
+  expect(code).toBe(2);
+  expect(stdout).toBe('');
+  expect(stderr).toStartWith("weft: unknown command 'srve'");
+  expect(stderr).toContain('usage: weft <command>');
+  // A name every object has is no command either.
+  expect((await weft(['toString'])).stderr).toStartWith("weft: unknown command 'toString'");
+  expect((await weft(['--verbose'])).stderr).toStartWith("weft: unknown option '--verbose'");
+});
+
+test('weft --version prints the version of the package', async () => {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const { code, stdout } = await weft(['--version']);
+  expect(code).toBe(0);
+  expect(stdout).toBe(`${version}\n`);
+});
+
+test('the weft bin is an executable file with a shebang, and SQLite lock files are not tracked', () => {
+  expect(() => accessSync(main, constants.X_OK)).not.toThrow();
+  expect(readFileSync(main, 'utf8')).toStartWith('#!/usr/bin/env bun\n');
+  const mode = spawnSync('git', ['ls-files', '--stage', 'src/cli/main.ts'], { cwd: root, encoding: 'utf8' });
+  expect(mode.stdout).toStartWith('100755 ');
+  const ignored = spawnSync('git', ['check-ignore', '--no-index', 'weft.db.lock', 'data/weft.db.lock-wal'], {
+    cwd: root,
+  });
+  expect(ignored.status).toBe(0);
 });
 
 test('weft serve --port 0 starts the examples over HTTP, resumes runs after a restart, and exits 0 on SIGTERM', async () => {
@@ -130,7 +257,7 @@ test('weft run opens the database named by WEFT_DB when no --db is given', async
   const db = join(dir, 'from-env.db');
   const child = Bun.spawn([process.execPath, main, 'run'], {
     cwd: join(import.meta.dir, '../..'),
-    env: { ...process.env, WEFT_DB: db },
+    env: cleanEnv({ WEFT_DB: db }),
     stdout: 'pipe',
     stderr: 'pipe',
   });
@@ -144,7 +271,7 @@ test('weft run opens the database named by WEFT_DB when no --db is given', async
 test('weft serve with WEFT_API_KEYS requires one of the keys; health stays public', async () => {
   const child = Bun.spawn([process.execPath, main, 'serve', '--port', '0', '--db', join(dir, 'keys.db')], {
     cwd: join(import.meta.dir, '../..'),
-    env: { ...process.env, WEFT_API_KEYS: 'first-key, second-key' },
+    env: cleanEnv({ WEFT_API_KEYS: 'first-key, second-key' }),
     stdout: 'pipe',
     stderr: 'pipe',
   });
@@ -168,23 +295,27 @@ test('weft serve with WEFT_API_KEYS requires one of the keys; health stays publi
   expect(logged).not.toContain('NO AUTHENTICATION');
 }, 30_000);
 
-test('weft serve without keys warns loudly; with WEFT_SERVER_AUTHENTICATION_REQUIRED=1 it refuses to start', async () => {
-  const cwd = join(import.meta.dir, '../..');
+test('weft serve without keys warns loudly in CLI terms; with WEFT_SERVER_AUTHENTICATION_REQUIRED=1 it refuses to start', async () => {
   const open = Bun.spawn([process.execPath, main, 'serve', '--port', '0', '--db', join(dir, 'open.db')], {
-    cwd,
-    env: { ...process.env, WEFT_API_KEYS: '', WEFT_SERVER_AUTHENTICATION_REQUIRED: '' },
+    cwd: root,
+    env: cleanEnv(),
     stdout: 'pipe',
     stderr: 'pipe',
   });
-  const warning = await readUntil(open.stderr, (text) => text.includes('NO AUTHENTICATION'));
+  const warning = await readUntil(open.stderr, (text) => /NO AUTHENTICATION[^]*!{78}/.test(text));
   expect(warning).toContain('NO AUTHENTICATION');
+  // Told what a CLI user sets, not the serve() options an embedder would pass.
+  expect(warning).toContain('WEFT_API_KEYS=<key>');
+  expect(warning).toContain('WEFT_SERVER_AUTHENTICATION_REQUIRED=1');
+  expect(warning).not.toContain('serve({ auth })');
+  expect(warning).not.toContain('unauthenticatedAccess');
   open.kill('SIGTERM');
   expect(await open.exited).toBe(0);
 
   const db = join(dir, 'refused.db');
   const refused = Bun.spawn([process.execPath, main, 'serve', '--port', '0', '--db', db], {
-    cwd,
-    env: { ...process.env, WEFT_API_KEYS: '', WEFT_SERVER_AUTHENTICATION_REQUIRED: '1' },
+    cwd: root,
+    env: cleanEnv({ WEFT_SERVER_AUTHENTICATION_REQUIRED: '1' }),
     stdout: 'pipe',
     stderr: 'pipe',
   });
@@ -193,4 +324,51 @@ test('weft serve without keys warns loudly; with WEFT_SERVER_AUTHENTICATION_REQU
   // The database it opened was released on the way out.
   const storage = new SQLiteStorage(db);
   await storage.close();
+}, 30_000);
+
+test.each([
+  ['empty', '', 'WEFT_API_KEYS is set but lists nothing'],
+  ['only separators', ' , ,', 'WEFT_API_KEYS is set but lists nothing'],
+  ['an empty entry', 'first-key,,second-key', 'WEFT_API_KEYS entry 2 of 3 is empty'],
+  ['a trailing comma', 'first-key,', 'WEFT_API_KEYS entry 2 of 2 is empty'],
+  ['a key with a space', 'first-key,secret key', 'WEFT_API_KEYS entry 2 of 2 is not a key'],
+])(
+  'weft serve with WEFT_API_KEYS set to %s refuses to start, exit 2, without opening anything',
+  async (_case, keys, message) => {
+    const db = join(dir, `keys-refused-${keys.length}.db`);
+    const { code, stdout, stderr } = await weft(['serve', '--port', '0', '--db', db], { WEFT_API_KEYS: keys });
+    expect(code).toBe(2);
+    expect(stderr).toStartWith(`weft: ${message}`);
+    expect(stdout).not.toContain('listening');
+    expect(stderr).not.toContain('NO AUTHENTICATION');
+    expect(stderr).not.toContain('secret key');
+    expect(existsSync(db)).toBe(false);
+  },
+);
+
+test('weft serve --allowed-host answers that Host name besides loopback ones and refuses others', async () => {
+  const listening = /listening at (http:\/\/127\.0\.0\.1:\d+)/;
+  const ways: [string, string[], Record<string, string>][] = [
+    ['flags', ['--allowed-host', 'weft.internal', '--allowed-host', '.example.org'], {}],
+    ['environment', [], { WEFT_ALLOWED_HOSTS: 'weft.internal, .example.org' }],
+  ];
+  for (const [name, args, env] of ways) {
+    const db = join(dir, `hosts-${name}.db`);
+    const child = Bun.spawn([process.execPath, main, 'serve', '--port', '0', '--db', db, ...args], {
+      cwd: root,
+      env: cleanEnv(env),
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    const url = listening.exec(await readUntil(child.stdout, (text) => listening.test(text)))?.[1] ?? '';
+    expect(await statusWithHost(url, '/api/v1/workflows', 'localhost')).toBe(200);
+    expect(await statusWithHost(url, '/api/v1/workflows', 'weft.internal')).toBe(200);
+    expect(await statusWithHost(url, '/api/v1/workflows', 'api.example.org:8080')).toBe(200);
+    expect(await statusWithHost(url, '/api/v1/workflows', 'rebind.evil.example')).toBeGreaterThanOrEqual(400);
+    child.kill('SIGTERM');
+    expect(await child.exited).toBe(0);
+  }
+  const empty = await weft(['serve', '--port', '0', '--db', join(dir, 'hosts.db')], { WEFT_ALLOWED_HOSTS: ' , ' });
+  expect(empty.code).toBe(2);
+  expect(empty.stderr).toStartWith('weft: WEFT_ALLOWED_HOSTS is set but lists nothing');
 }, 30_000);

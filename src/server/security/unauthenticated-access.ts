@@ -59,21 +59,28 @@ function authenticationRequired(value: string | undefined): boolean {
   throw new InvalidArgumentError(`${AUTHENTICATION_REQUIRED_ENV} must be 1 or 0 (true/false, yes/no), not '${value}'`);
 }
 
+/** How `serve()`'s warning says to close the server: its own options, for an embedder. */
+const SERVE_REMEDY = [
+  "pass serve({ auth }) for production, unauthenticatedAccess: 'reject' (or",
+  `${AUTHENTICATION_REQUIRED_ENV}=1) to refuse to start without it, or`,
+  "unauthenticatedAccess: 'allow' to silence this for an intentionally open local process.",
+];
+
 /**
- * The startup warning of an open server.
+ * The startup warning of an open server. `remedy` replaces the lines that say how to close it, so
+ * a caller whose user never writes `serve()` (the CLI) can name what that user sets instead.
  *
  * @example
  * console.warn(openAccessWarning('http://127.0.0.1:3000'));
+ * console.warn(openAccessWarning(url, ['set WEFT_API_KEYS=<key> to require an API key.']));
  */
-export function openAccessWarning(url: string): string {
+export function openAccessWarning(url: string, remedy: readonly string[] = SERVE_REMEDY): string {
   const rule = '!'.repeat(78);
   return [
     rule,
     `weft: WARNING — the server at ${url} has NO AUTHENTICATION.`,
     'weft: every workflow operation (start, signal, cancel, delete, ...) is open to anyone who can connect.',
-    "weft: pass serve({ auth }) for production, unauthenticatedAccess: 'reject' (or",
-    `weft: ${AUTHENTICATION_REQUIRED_ENV}=1) to refuse to start without it, or`,
-    "weft: unauthenticatedAccess: 'allow' to silence this for an intentionally open local process.",
+    ...remedy.map((line) => `weft: ${line}`),
     rule,
   ].join('\n');
 }
