@@ -58,8 +58,8 @@ export class WeftError extends Error {
 
 /**
  * Code `invalid_argument`: a value the caller passed is malformed — an empty name in
- * `workflow()` / `activity()`, a bad retry policy or engine option, an id or idempotency key
- * over `MAX_ID_LENGTH`, a malformed `ctx.run` / `ctx.all` / `ctx.race` call. Thrown at the call.
+ * `workflow()` / `activity()`, a bad retry policy or engine option, an id, key or name over
+ * `MAX_ID_LENGTH` or holding a lone surrogate (not well-formed Unicode), a malformed `ctx.run` / `ctx.all` / `ctx.race` call. Thrown at the call.
  *
  * @example
  * await engine.start(order, input, { id: '' }); // rejects with InvalidArgumentError
