@@ -108,7 +108,7 @@ const handlers: Handlers = {
   'weft.workflows.update': async (engine, input, context) => {
     // Over the network every wait ends with an answer: no timeout means the server's long-poll wait.
     const waitMs = Math.min(
-      input.timeout === undefined ? context.resultTimeoutMs : parseDuration(input.timeout as Duration),
+      input.timeout === undefined ? context.resultTimeoutMs : parseDuration(input.timeout),
       MAX_WAIT_MS,
     );
     context.keepOpen(waitMs);

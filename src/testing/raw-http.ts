@@ -31,7 +31,7 @@ export async function rawConnection(port: number): Promise<RawConnection> {
     port,
     socket: {
       data: (_socket, chunk) => {
-        received.push(chunk);
+        received.push(Buffer.from(chunk));
         notify();
       },
       close: () => {
@@ -85,7 +85,7 @@ export interface RawConnection extends AsyncDisposable {
 export async function rawRequest(port: number, text: string): Promise<RawResponse> {
   await using connection = await rawConnection(port);
   connection.write(text);
-  return connection.response();
+  return await connection.response();
 }
 
 /** A whole response (by `Content-Length`; or headers only when the body's length is unknown yet). */
