@@ -76,7 +76,7 @@ const layerZones = [
 
 export default defineConfig(
   {
-    ignores: ['node_modules/', '**/*.db', 'coverage/', 'tmp/'],
+    ignores: ['node_modules/', 'dist/', '**/*.db', 'coverage/', 'tmp/'],
   },
   {
     files: ['**/*.{ts,js}'],
