@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test';
+import { pack } from 'msgpackr';
 import { signal, workflow } from '../index.ts';
 import { SQLiteStorage } from '../storage/sqlite/index.ts';
 import { useTestEngines } from '../testing/index.ts';
@@ -81,6 +82,24 @@ describe('__proto__ and other Object.prototype names as attribute names', () => 
     const error = await rpcError(send, 'weft.workflows.setAttributes', JSON.parse(`{"id":"o-1",${body.slice(1, -1)}}`));
     expect(error).toMatchObject({ code: -32602, data: { code: 'invalid_params' } });
     expect(await send.engine.getAttributes('o-1')).toEqual({});
+  });
+
+  test('in MessagePack too: a __proto__ key is refused, not renamed to __proto_ and stored', async () => {
+    const send = await server();
+    await send('POST', '/api/v1/workflows', { type: 'order', id: 'o-1', input: 'x' });
+    const body = pack(new Map([['attributes', new Map([['__proto__', 'p']])]]));
+    const reply = await send('PATCH', '/api/v1/workflows/o-1/attributes', body, {
+      'content-type': 'application/msgpack',
+    });
+    expect(reply.status).toBe(400);
+    expect(await send.engine.getAttributes('o-1')).toEqual({});
+    // `__proto_` itself is an ordinary name.
+    const plain = pack(new Map([['attributes', new Map([['__proto_', 'q']])]]));
+    const stored = await send('PATCH', '/api/v1/workflows/o-1/attributes', plain, {
+      'content-type': 'application/msgpack',
+    });
+    expect(stored.status).toBe(200);
+    expect(await send.engine.getAttributes('o-1')).toEqual({ __proto_: 'q' });
   });
 
   test('constructor, toString and hasOwnProperty are stored, read and filtered like any name', async () => {

@@ -44,6 +44,20 @@ describe('reading request bodies', () => {
     }
   });
 
+  test('MessagePack maps become plain objects as JSON.parse builds them, a __proto__ key an own property', async () => {
+    const body = pack(
+      new Map<unknown, unknown>([
+        ['__proto__', { polluted: true }],
+        [1, [new Map([['x', 1]])]],
+      ]),
+    );
+    const decoded = (await readRequestBody(post(body, { 'content-type': 'application/msgpack' }), 1024)) as object;
+    expect(decoded).toEqual(JSON.parse('{"__proto__":{"polluted":true},"1":[{"x":1}]}') as object);
+    expect(Object.hasOwn(decoded, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
   test('an empty body is undefined, whatever its Content-Type', async () => {
     expect(await readRequestBody(post(null), 1024)).toBeUndefined();
     expect(await readRequestBody(post('', { 'content-type': 'text/plain' }), 1024)).toBeUndefined();

@@ -41,8 +41,12 @@ const packOptions: Options & { skipValues: unknown[] } = {
   largeBigIntToString: true,
 };
 const packr = new Packr(packOptions);
-/** Standard MessagePack in: maps as plain objects, 64-bit integers as numbers when they fit. */
-const unpackOptions = { useRecords: false, mapsAsObjects: true, int64AsType: 'auto' };
+/**
+ * Standard MessagePack in: maps as `Map`s (turned into plain objects by `objectsOf`), 64-bit
+ * integers as numbers when they fit. Not msgpackr's own `mapsAsObjects`: it renames a `__proto__`
+ * key to `__proto_`, silently changing what the caller sent.
+ */
+const unpackOptions = { useRecords: false, mapsAsObjects: false, int64AsType: 'auto' };
 const unpackr = new Unpackr(unpackOptions as Options);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -73,7 +77,7 @@ export async function readRequestBody(request: Request, maxBytes: number): Promi
   }
   if (bytes.length === 0) return undefined;
   if (format === MediaType.json) return checkDepth(parseJson(bytes));
-  if (format === MediaType.msgpack) return checkDepth(parseMsgpack(bytes));
+  if (format === MediaType.msgpack) return objectsOf(parseMsgpack(bytes), 1);
   throw new UnsupportedMediaTypeError(contentType ?? '');
 }
 
@@ -200,6 +204,31 @@ function parseMsgpack(bytes: Uint8Array): unknown {
   } catch {
     throw new BadRequestError('The request body is not valid MessagePack');
   }
+}
+
+/**
+ * A decoded MessagePack value with its maps as plain objects, exactly as `JSON.parse` builds them:
+ * keys as strings, and a `__proto__` key as an own property (which the layers above refuse where
+ * it is a name), never a prototype. Refuses nesting past `MAX_BODY_DEPTH`, so its recursion is bounded.
+ */
+function objectsOf(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > MAX_BODY_DEPTH) {
+    throw new BadRequestError(`The request body is nested deeper than ${MAX_BODY_DEPTH} levels`);
+  }
+  if (Array.isArray(value)) return value.map((item: unknown) => objectsOf(item, depth + 1));
+  if (!(value instanceof Map)) return value;
+  const object: Record<string, unknown> = {};
+  for (const [key, item] of value as Map<unknown, unknown>) {
+    const name = String(key);
+    const converted = objectsOf(item, depth + 1);
+    if (name === '__proto__') {
+      Object.defineProperty(object, name, { value: converted, enumerable: true, writable: true, configurable: true });
+    } else {
+      object[name] = converted;
+    }
+  }
+  return object;
 }
 
 /** Refuses bodies nested deeper than `MAX_BODY_DEPTH`, without recursing itself. */
