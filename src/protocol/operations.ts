@@ -275,7 +275,7 @@ export const listEvents = defineOperation({
         seq: z.number().int(),
         type: z.string(),
         workflowId: z.string().nullable(),
-        timestamp: z.number().int(),
+        timestamp: isoDate,
         data: z.record(z.string(), z.unknown()),
       }),
     ),

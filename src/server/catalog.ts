@@ -134,12 +134,14 @@ const handlers: Handlers = {
 
   'weft.workflows.query': async (engine, input) => ({ result: await engine.query(input.id, input.name, input.args) }),
 
-  'weft.events.list': async (engine, input) => ({
-    items: await engine.readEvents({
+  'weft.events.list': async (engine, input) => {
+    const events = await engine.readEvents({
       ...(input.after === undefined ? {} : { after: input.after }),
       ...(input.limit === undefined ? {} : { limit: input.limit }),
-    }),
-  }),
+    });
+    // The engine's epoch milliseconds as ISO text, like every date of a run on the wire.
+    return { items: events.map((event) => ({ ...event, timestamp: new Date(event.timestamp).toISOString() })) };
+  },
 };
 
 /** One catalog entry: the spec and its handler over an untyped (already validated) input. */
