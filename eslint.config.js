@@ -59,8 +59,8 @@ const layerZones = [
   layer('engine', ['engine', 'define', 'core', 'storage'], 'engine may import define, core and the storage contract.'),
   noAdapters('src/engine', 'engine may not import a concrete storage adapter; take a Storage instead.'),
 
-  // Planned layers (DESIGN.md): the wire protocol, and remote clients/workers that must stay free of
-  // engine and storage code so they can run where neither exists.
+  // Planned layers (docs/architecture.md): the wire protocol, and remote clients/workers that must
+  // stay free of engine and storage code so they can run where neither exists.
   layer('protocol', ['protocol', 'define', 'core'], 'protocol may import define and core only.'),
   layer('client', ['client', 'protocol', 'define', 'core'], 'client may import protocol, define and core only.'),
   layer('worker', ['worker', 'protocol', 'define', 'core'], 'worker may import protocol, define and core only.'),
