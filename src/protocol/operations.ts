@@ -8,7 +8,9 @@
  * docs/rest-api.md for the exact parameter names); over JSON-RPC the params object is the input.
  */
 import { z } from 'zod';
+import { MAX_DURATION_MS } from '../core/duration.ts';
 import { ATTRIBUTE_NAME_PATTERN } from '../core/names.ts';
+import { DURATION_PATTERN } from './duration-pattern.ts';
 import { defineOperation, Scope } from './operation-spec.ts';
 
 const STATUSES = ['pending', 'running', 'suspended', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
@@ -24,14 +26,29 @@ const CATEGORIES = [
 
 const id = z.string().min(1).max(256).describe('Workflow id');
 const name = z.string().min(1).max(256);
-/** A duration: milliseconds, or a string such as '250ms', '30s', '5m', '2h', '1d'. */
-const duration = z.union([z.number().int().min(0), z.string().min(1).max(32)]);
+/** A duration: milliseconds, or a string such as '250ms', '30s', '5m', '2h', '1d'; at most 100 years. */
+const duration = z.union([
+  z.number().int().min(0).max(MAX_DURATION_MS),
+  z
+    .string()
+    .max(32)
+    .regex(DURATION_PATTERN, { error: "expected a duration such as '250ms', '30s', '5m', '2h' or '1d'" }),
+]);
 const isoDate = z.iso.datetime({ offset: true }).describe('ISO 8601 date-time');
 const attributeValue = z.union([z.string().max(1024), z.number(), z.boolean()]);
 /** A search attribute name as the engine accepts it (`__proto__` excluded: see core/names.ts). */
 const attributeName = z.string().regex(ATTRIBUTE_NAME_PATTERN, {
   error: "an attribute name is 1-128 letters, digits and _ - . : (and not '__proto__')",
 });
+/**
+ * Most attributes one call names: the engine's `MAX_ATTRIBUTES_PER_RUN` (protocol cannot import the
+ * engine; documents.test.ts holds the two together). The engine checks it; the documents say it.
+ */
+const ATTRIBUTE_COUNT = { maxProperties: 64 };
+/** What `aggregate` groups by: a field, or `attribute:` and an attribute name. */
+const GROUP_BY_PATTERN = new RegExp(
+  `^(?:status|type|failureCategory|attribute:${ATTRIBUTE_NAME_PATTERN.source.replace(/^\^|\$$/g, '')})$`,
+);
 /** One value or up to 16 (OR); `expected` names the allowed values in the error, since a union's own says only "Invalid input". */
 const oneOrMany = <T extends z.ZodType>(schema: T, expected: string) =>
   z.union([schema, z.array(schema).max(16)], { error: `expected ${expected}, or a list of up to 16 of them` });
@@ -43,6 +60,7 @@ const serializedError = z.object({
   name: z.string(),
   message: z.string(),
   code: z.string().optional(),
+  retryable: z.boolean().optional(),
   details: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -63,7 +81,7 @@ const workflowState = z.object({
   type: z.string(),
   version: z.string().nullable(),
   status: runStatus,
-  input: z.unknown(),
+  input: z.unknown().optional().describe('Absent when the run was started without input'),
   result: z.unknown().optional(),
   error: serializedError.optional(),
   failureCategory: failureCategory.optional(),
@@ -86,7 +104,7 @@ const filter = {
   updatedBefore: isoDate.optional(),
   deadlineAfter: isoDate.optional(),
   deadlineBefore: isoDate.optional(),
-  attributes: z.record(attributeName, attributeValue).optional(),
+  attributes: z.record(attributeName, attributeValue).meta(ATTRIBUTE_COUNT).optional(),
 };
 
 export const health = defineOperation({
@@ -139,7 +157,10 @@ export const aggregateWorkflows = defineOperation({
   scope: Scope.workflowsRead,
   rest: { method: 'GET', path: '/workflows/aggregate', from: 'query' },
   input: z.object({
-    groupBy: z.string().min(1).describe("'status', 'type', 'failureCategory' or 'attribute:<name>'"),
+    groupBy: z
+      .string()
+      .regex(GROUP_BY_PATTERN, { error: "expected 'status', 'type', 'failureCategory' or 'attribute:<name>'" })
+      .describe("'status', 'type', 'failureCategory' or 'attribute:<name>'"),
     ...filter,
   }),
   output: z.object({
@@ -166,7 +187,7 @@ export const workflowResult = defineOperation({
   scope: Scope.workflowsRead,
   rest: { method: 'GET', path: '/workflows/:id/result', from: 'none' },
   input: z.object({ id }),
-  output: z.object({ result: z.unknown() }),
+  output: z.object({ result: z.unknown().optional().describe('Absent when the run returned undefined') }),
 });
 
 export const deleteWorkflow = defineOperation({
@@ -247,7 +268,7 @@ export const setAttributes = defineOperation({
   summary: 'Set search attributes of a run (null removes one)',
   scope: Scope.workflowsWrite,
   rest: { method: 'PATCH', path: '/workflows/:id/attributes', from: 'body' },
-  input: z.object({ id, attributes: z.record(attributeName, attributeValue.nullable()) }),
+  input: z.object({ id, attributes: z.record(attributeName, attributeValue.nullable()).meta(ATTRIBUTE_COUNT) }),
   output: z.object({ attributes: z.record(z.string(), attributeValue) }),
 });
 
@@ -257,7 +278,7 @@ export const queryWorkflow = defineOperation({
   scope: Scope.workflowsRead,
   rest: { method: 'POST', path: '/workflows/:id/query/:name', from: 'body' },
   input: z.object({ id, name, args: z.unknown().optional() }),
-  output: z.object({ result: z.unknown() }),
+  output: z.object({ result: z.unknown().optional().describe('Absent when the handler returned undefined') }),
 });
 
 export const listEvents = defineOperation({

@@ -3,13 +3,17 @@
  * body every error leaves as (`{ "error": { "code", "message", "details"? } }`), and the way back
  * to a `WeftError` with the same code on the client.
  *
- * Trap it avoids: a 500 for bad input. Every code Weft raises for a caller's mistake is in the
- * table with a 4xx status; only an unknown code (a bug or an infrastructure failure) maps to 500.
+ * Traps it avoids:
+ * - A 500 for bad input. Every code Weft raises for a caller's mistake is in the table with a 4xx
+ *   status; only an unknown code (a bug or an infrastructure failure) maps to 500.
+ * - A code the documents do not list. The table is the closed set of codes the server answers with
+ *   (the OpenAPI `Error.code` enum is its keys); any other `WeftError` — a storage failure, a code a
+ *   workflow's query handler made up — leaves as `internal`, its message kept for the server log.
  */
 import { WeftError } from '../core/errors.ts';
 
-/** HTTP status by error code. */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+/** HTTP status by error code: every code the server answers with, and only those. */
+const STATUS_BY_CODE = {
   bad_request: 400,
   invalid_argument: 400,
   invalid_duration: 400,
@@ -42,8 +46,32 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   rate_limited: 429,
   /** The client went away before the answer (nginx's 499): not a server error in the metrics. */
   client_closed_request: 499,
+  /** Anything the table does not name: a bug or an infrastructure failure, its details kept in the log. */
+  internal: 500,
   engine_closed: 503,
-};
+} as const satisfies Readonly<Record<string, number>>;
+
+/** A code the server answers with (`error.code` of a REST error, `error.data.code` over JSON-RPC). */
+export type WireErrorCode = keyof typeof STATUS_BY_CODE;
+
+/**
+ * Every code the server answers with, in table order: the enum of `Error.code` in the OpenAPI document.
+ *
+ * @example
+ * WIRE_ERROR_CODES.includes('workflow_not_found'); // true
+ */
+export const WIRE_ERROR_CODES = Object.freeze(Object.keys(STATUS_BY_CODE)) as readonly WireErrorCode[];
+
+/**
+ * Whether `code` is one the server answers with.
+ *
+ * @example
+ * isWireErrorCode('workflow_not_found'); // true
+ * isWireErrorCode('storage_write_failed'); // false: it leaves as `internal`
+ */
+export function isWireErrorCode(code: string): code is WireErrorCode {
+  return Object.hasOwn(STATUS_BY_CODE, code);
+}
 
 /** JSON-RPC 2.0 error codes (the Weft code travels in `error.data.code`). */
 export const JsonRpcCode = {
@@ -57,7 +85,7 @@ export const JsonRpcCode = {
 } as const;
 
 export function httpStatusOf(code: string): number {
-  return STATUS_BY_CODE[code] ?? 500;
+  return isWireErrorCode(code) ? STATUS_BY_CODE[code] : 500;
 }
 
 /**
@@ -81,11 +109,11 @@ export interface WireError {
 }
 
 /**
- * The wire form of anything thrown: a `WeftError` keeps its code, message and details; anything
- * else is an `internal` error whose message does not leak internals.
+ * The wire form of anything thrown: a `WeftError` whose code is in the table keeps its code,
+ * message and details; anything else is an `internal` error whose message does not leak internals.
  */
 export function toWireError(error: unknown): WireError {
-  if (error instanceof WeftError) {
+  if (error instanceof WeftError && isWireErrorCode(error.code)) {
     const wire: WireError = { code: error.code, message: error.message };
     if (error.details !== undefined) wire.details = jsonSafe(error.details);
     return wire;

@@ -166,9 +166,9 @@ async function dispatch(match: RouteMatch<Target>, call: Dispatch): Promise<Resp
     case 'jsonrpc':
       return jsonRpc(call, maxBodyBytes);
     case 'openapi':
-      return encodeResponse(openApiDocument(), 200, call.format);
+      return encodeResponse(openApiDocument(call.url.origin), 200, call.format);
     case 'openrpc':
-      return encodeResponse(openRpcDocument(), 200, call.format);
+      return encodeResponse(openRpcDocument(call.url.origin), 200, call.format);
     case 'metrics': {
       const metrics = call.options.metrics;
       if (metrics === undefined) throw new RouteNotFoundError(call.url.pathname);

@@ -1,10 +1,15 @@
 import { describe, expect, test } from 'bun:test';
 import { MethodCallValidator, validateOpenRPCDocument } from '@open-rpc/schema-utils-js';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import openapiTS, { astToString } from 'openapi-typescript';
 import packageJson from '../../../package.json' with { type: 'json' };
+import { MAX_ATTRIBUTES_PER_RUN } from '../../engine/run-listing.ts';
+import { WIRE_ERROR_CODES } from '../../protocol/wire-errors.ts';
 import type { OperationSpec } from '../../protocol/operation-spec.ts';
 import { operations } from '../../protocol/operations.ts';
 import { catalog } from '../catalog.ts';
+import { handleRequest } from '../handler.ts';
+import { testServers } from '../../testing/test-servers.ts';
 import { openApiDocument, openRpcDocument } from './documents.ts';
 
 type OpenApiOperation = {
@@ -119,6 +124,7 @@ describe('the OpenAPI document', () => {
         'include',
         'limit',
         'offset',
+        'attribute',
       ].sort(),
     );
     for (const name of ['status', 'type', 'failure_category', 'include']) {
@@ -207,5 +213,143 @@ describe('both documents', () => {
       const refs = JSON.stringify(doc).match(/"\$ref":"[^"]*"/g) ?? [];
       for (const ref of refs) expect(ref).toMatch(/"#\/components\/schemas\/\w+"/);
     }
+  });
+});
+
+describe('what client generators found missing', () => {
+  const { start } = testServers();
+  type Responses = Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }>;
+  const schemaOf = (path: string, method: string): Record<string, unknown> =>
+    (paths[path]![method]!.responses as Responses)['200']!.content!['application/json']!.schema;
+
+  test('a result or a query answer may lack `result` (a run or handler that returned undefined answers {})', () => {
+    for (const path of ['/api/v1/workflows/{id}/result', '/api/v1/workflows/{id}/query/{name}']) {
+      const method = path.endsWith('result') ? 'get' : 'post';
+      expect({ path, required: schemaOf(path, method)['required'] ?? [] }).toEqual({ path, required: [] });
+    }
+  });
+
+  test("a run's state may lack `input`, and its error may carry `retryable`", () => {
+    const state = schemaOf('/api/v1/workflows/{id}', 'get') as {
+      required: string[];
+      properties: { error: { properties: Record<string, unknown> } };
+    };
+    expect(state.required).not.toContain('input');
+    expect(state.properties.error.properties['retryable']).toEqual({ type: 'boolean' });
+  });
+
+  test('openapi-typescript generates types from it: an optional result, the error code union, the health operation', async () => {
+    const types = astToString(await openapiTS(structuredClone(openApiDocument('http://127.0.0.1:8080')) as never));
+    expect(types).toContain('result?: unknown;');
+    expect(types).toContain('code: "bad_request" | "invalid_argument"');
+    expect(types).toMatch(/\bhealth: \{/);
+    expect(types).toContain('retryable?: boolean;');
+  });
+
+  test('GET /v1/health has an operationId, and every operationId is unique', () => {
+    expect(paths['/v1/health']?.['get']?.operationId).toBe('health');
+    const operationIds = Object.values(paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId));
+    expect(operationIds.every((id) => typeof id === 'string')).toBe(true);
+    expect(new Set(operationIds).size).toBe(operationIds.length);
+  });
+
+  test('Error.code is the enum of the wire error table, and each error response lists its own codes from it', () => {
+    const schemas = (openApiDocument()['components'] as { schemas: Record<string, unknown> }).schemas;
+    const error = schemas['Error'] as { properties: { error: { properties: { code: { enum: string[] } } } } };
+    expect(error.properties.error.properties.code.enum).toEqual([...WIRE_ERROR_CODES]);
+    expect(WIRE_ERROR_CODES).toContain('internal');
+    for (const operations of Object.values(paths)) {
+      for (const operation of Object.values(operations)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          const codes = (response as { 'x-weft-error-codes'?: string[] })['x-weft-error-codes'];
+          if (Number(status) < 400 || operation.operationId === 'jsonRpc') continue;
+          expect({ status, codes: codes?.filter((code) => !WIRE_ERROR_CODES.includes(code as never)) }).toEqual({
+            status,
+            codes: [],
+          });
+        }
+      }
+    }
+  });
+
+  test('both documents name the server that answered, whatever its port', async () => {
+    const server = await start();
+    const openApi = (await (await fetch(`${server.url}/openapi.json`)).json()) as { servers: { url: string }[] };
+    expect(openApi.servers.map((entry) => entry.url)).toEqual([server.url]);
+    const openRpc = (await (await fetch(`${server.url}/openrpc.json`)).json()) as { servers: { url: string }[] };
+    expect(openRpc.servers.map((entry) => entry.url)).toEqual([`${server.url}/api/jsonrpc`]);
+    expect(validateOpenRPCDocument(structuredClone(openRpc) as never)).toBe(true);
+    const result = await new Validator().validate(structuredClone(openApi));
+    expect(result.errors).toBeUndefined();
+  });
+
+  test('an embedder behind handleRequest gets the origin of its own request URL', async () => {
+    const response = await handleRequest(new Request('https://weft.example:8443/openapi.json'), {} as never);
+    const document = (await response.json()) as { servers: { url: string }[] };
+    expect(document.servers.map((entry) => entry.url)).toEqual(['https://weft.example:8443']);
+    expect((openApiDocument()['servers'] as { url: string }[])[0]!.url).toBe('/');
+  });
+});
+
+describe('limits the server enforces, published in the document', () => {
+  const list = openApiOperation(catalog.get('weft.workflows.list')!.spec)!;
+  const queryParameter = (operation: OpenApiOperation, name: string) =>
+    (operation.parameters as unknown as { name: string; schema: Record<string, unknown> }[]).find(
+      (p) => p.name === name,
+    )!.schema;
+
+  test('offset and after have the largest integer the server reads exactly as their maximum', () => {
+    expect(queryParameter(list, 'offset')).toMatchObject({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+    const events = openApiOperation(catalog.get('weft.events.list')!.spec)!;
+    expect(queryParameter(events, 'after')).toMatchObject({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER });
+  });
+
+  test("group_by has a pattern: the three fields, or 'attribute:' and a valid attribute name", () => {
+    const aggregate = openApiOperation(catalog.get('weft.workflows.aggregate')!.spec)!;
+    const pattern = new RegExp(queryParameter(aggregate, 'group_by')['pattern'] as string, 'u');
+    for (const good of ['status', 'type', 'failureCategory', 'attribute:region', 'attribute:a.b:c-d_e'])
+      expect({ good, matches: pattern.test(good) }).toEqual({ good, matches: true });
+    for (const bad of [
+      '',
+      'Status',
+      'attribute:',
+      'attribute:a b',
+      'attribute:__proto__',
+      `attribute:${'a'.repeat(129)}`,
+    ])
+      expect({ bad, matches: pattern.test(bad) }).toEqual({ bad, matches: false });
+  });
+
+  test('durations have a pattern and a maximum of 100 years', () => {
+    const start = openApiOperation(catalog.get('weft.workflows.start')!.spec)!;
+    const body = start.requestBody!.content['application/json'] as {
+      schema: { properties: { executionTimeout: { anyOf: Record<string, unknown>[] } } };
+    };
+    const [milliseconds, text] = body.schema.properties.executionTimeout.anyOf;
+    expect(milliseconds).toMatchObject({ type: 'integer', minimum: 0, maximum: 100 * 365 * 86_400_000 });
+    const pattern = new RegExp(text!['pattern'] as string, 'u');
+    expect(['250ms', '1.5s', '36500d'].map((good) => pattern.test(good))).toEqual([true, true, true]);
+    expect(['5 min', ' 5s', '36501d', '1w'].map((bad) => pattern.test(bad))).toEqual([false, false, false, false]);
+  });
+
+  test('attribute.<name> query parameters are one form-exploded parameter with the name pattern and the count limit', () => {
+    const attribute = list.parameters!.find((p) => p.name === 'attribute') as unknown as {
+      in: string;
+      style: string;
+      explode: boolean;
+      schema: { propertyNames: { pattern: string }; maxProperties: number };
+    };
+    expect(attribute).toMatchObject({ in: 'query', style: 'form', explode: true });
+    const name = new RegExp(attribute.schema.propertyNames.pattern, 'u');
+    expect(['attribute.region', 'attribute.a:b'].map((good) => name.test(good))).toEqual([true, true]);
+    expect(['region', 'attribute.', 'attribute.__proto__', 'attribute.a b'].map((bad) => name.test(bad))).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(attribute.schema.maxProperties).toBe(MAX_ATTRIBUTES_PER_RUN);
+    const setAttributes = openApiOperation(catalog.get('weft.workflows.setAttributes')!.spec)!;
+    expect(JSON.stringify(setAttributes.requestBody)).toContain(`"maxProperties":${MAX_ATTRIBUTES_PER_RUN}`);
   });
 });

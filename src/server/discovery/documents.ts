@@ -3,37 +3,44 @@
  * `GET /openrpc.json` (OpenRPC 1.3.2, the JSON-RPC methods, also the answer to `rpc.discover`).
  * Both are generated from the operation catalog the first time they are asked for, then shared.
  *
- * Trap it avoids: a shared document changed by one caller for all. The cached documents are
- * deeply frozen; a caller that wants to edit one copies it (`structuredClone`).
+ * Traps it avoids:
+ * - A shared document changed by one caller for all. The cached documents are deeply frozen; a
+ *   caller that wants to edit one copies it (`structuredClone`).
+ * - A `servers` entry naming another server. Given the origin a request reached (`url.origin`),
+ *   each document names that origin, whatever the port; the per-request copy is shallow, so the
+ *   catalog part is still built once. No origin is cached, so a client's `Host` cannot grow memory.
  */
 import packageJson from '../../../package.json' with { type: 'json' };
-import { buildOpenApiDocument } from './openapi-document.ts';
-import { buildOpenRpcDocument } from './openrpc-document.ts';
+import { buildOpenApiDocument, openApiServers } from './openapi-document.ts';
+import { buildOpenRpcDocument, openRpcServers } from './openrpc-document.ts';
 
 let openApi: Record<string, unknown> | undefined;
 let openRpc: Record<string, unknown> | undefined;
 
 /**
  * The OpenAPI 3.1 document of the REST API, served at `GET /openapi.json`. Built once, frozen.
+ * With `origin` (e.g. `http://127.0.0.1:8080`, the request URL's), its `servers` names that
+ * origin; without, the relative `/` (the server that served the document).
  *
  * @example
- * return Response.json(openApiDocument());
+ * return Response.json(openApiDocument(new URL(request.url).origin));
  */
-export function openApiDocument(): Record<string, unknown> {
+export function openApiDocument(origin?: string): Record<string, unknown> {
   openApi ??= deepFreeze(buildOpenApiDocument(packageJson.version));
-  return openApi;
+  return origin === undefined ? openApi : Object.freeze({ ...openApi, servers: deepFreeze(openApiServers(origin)) });
 }
 
 /**
  * The OpenRPC 1.3.2 document of the JSON-RPC methods, served at `GET /openrpc.json` and returned
- * by `rpc.discover`. Built once, frozen.
+ * by `rpc.discover`. Built once, frozen. With `origin`, its `servers` names that origin's
+ * `/api/jsonrpc`; without, a URL template whose host a reader fills in.
  *
  * @example
  * const methods = (openRpcDocument().methods as { name: string }[]).map((m) => m.name);
  */
-export function openRpcDocument(): Record<string, unknown> {
+export function openRpcDocument(origin?: string): Record<string, unknown> {
   openRpc ??= deepFreeze(buildOpenRpcDocument(packageJson.version));
-  return openRpc;
+  return origin === undefined ? openRpc : Object.freeze({ ...openRpc, servers: deepFreeze(openRpcServers(origin)) });
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,11 +1,14 @@
 /**
  * A catalog schema as plain JSON Schema, for the discovery documents: zod's own conversion, with
  * the `$schema` marker removed (a schema embedded in OpenAPI or OpenRPC is not a document of its
- * own) and two kinds of noise dropped.
+ * own) and, in what the server sends, two kinds of noise dropped.
  *
- * Trap it avoids: documents nobody can read. zod spells every ISO date-time as `format` plus a
- * 400-character `pattern`, and every integer with ±2^53-1 bounds; `format: 'date-time'` already
- * says what the pattern says, and the bounds are those of any JSON number read exactly.
+ * Traps it avoids:
+ * - A document looser than the server. What a caller sends is published exactly as zod checks it:
+ *   the ±2^53-1 bounds of every integer (a larger `offset` is refused) and the `pattern` of every
+ *   ISO date-time (zod's is narrower than `format: 'date-time'`), however long.
+ * - Documents nobody can read. In what the server sends, the same bounds and patterns say nothing a
+ *   client needs (the server never sends a number it cannot read back), so they are dropped there.
  */
 import { z } from 'zod';
 
@@ -23,7 +26,7 @@ export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output', dialect:
     throw new Error('A catalog schema needs shared definitions; the discovery documents cannot embed it');
   }
   const { $schema: _dialect, ...schemaOnly } = generated;
-  return tidy(schemaOnly) as JsonSchema;
+  return io === 'output' ? (tidy(schemaOnly) as JsonSchema) : schemaOnly;
 }
 
 /** The property schemas and required names of an object schema (an operation's input). */

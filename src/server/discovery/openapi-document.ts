@@ -8,8 +8,8 @@
  * status table the server answers with.
  */
 import type { OperationSpec } from '../../protocol/operation-spec.ts';
-import { operations } from '../../protocol/operations.ts';
-import { httpStatusOf } from '../../protocol/wire-errors.ts';
+import { health, operations } from '../../protocol/operations.ts';
+import { httpStatusOf, WIRE_ERROR_CODES } from '../../protocol/wire-errors.ts';
 import { JSON_RPC_MAX_BATCH } from '../jsonrpc/limits.ts';
 import { jsonSchemaOf, objectFields, type JsonSchema } from './json-schema.ts';
 import { errorCodesOf, MAY_BE_PENDING } from './operation-errors.ts';
@@ -50,14 +50,58 @@ const TAGS = [
 ];
 
 /**
- * The filter on search attributes, which the query string spells `attribute.<name>=<value>` —
- * a family of parameter names OpenAPI cannot declare, so it is described instead.
+ * The filter on search attributes, which the query string spells `attribute.<name>=<value>`: a
+ * family of parameter names, declared as OpenAPI declares free-form query parameters — one object
+ * parameter, `style: form` and `explode: true`, whose property names are the parameter names.
  */
 const ATTRIBUTE_FILTER =
   'Filter on search attributes with one `attribute.<name>=<value>` query parameter per attribute ' +
   '(for example `attribute.region=eu&attribute.priority=5`); a run matches when every named ' +
   'attribute equals its value. `true` and `false` are booleans, a canonical decimal is a number, ' +
   'a JSON-quoted value (`attribute.code="5"`) is a string, anything else is the text as given.';
+
+/**
+ * An attribute value as the query string carries it (query-input.ts reads it): at most 1,024
+ * characters, and a value that starts and ends with `"` is a JSON string without lone surrogates.
+ */
+const ATTRIBUTE_QUERY_VALUE: JsonSchema = {
+  type: 'string',
+  maxLength: 1024,
+  pattern: String.raw`^(?:(?!")[\s\S]*|"|"[\s\S]*[^"]|"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u(?![dD][89a-fA-F])[0-9a-fA-F]{4}|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})*")$`,
+};
+
+/**
+ * The `attribute.<name>` family as one parameter: names as the filter's `attributes` schema allows
+ * them (its `propertyNames`), as many as it allows (`maxProperties`).
+ */
+function attributeFilterParameter(attributes: JsonSchema): Record<string, unknown> {
+  const names = attributes['propertyNames'] as JsonSchema | undefined;
+  const namePattern = typeof names?.['pattern'] === 'string' ? names['pattern'].replace(/^\^/, '') : '.+$';
+  const maxProperties = attributes['maxProperties'];
+  return {
+    name: 'attribute',
+    in: 'query',
+    required: false,
+    description: ATTRIBUTE_FILTER,
+    style: 'form',
+    explode: true,
+    schema: {
+      type: 'object',
+      propertyNames: { pattern: `^attribute\\.${namePattern}` },
+      additionalProperties: ATTRIBUTE_QUERY_VALUE,
+      ...(typeof maxProperties === 'number' ? { maxProperties } : {}),
+    },
+  };
+}
+
+/** Where a document's `servers` points: `origin`, or the server that served it. */
+export function openApiServers(origin?: string): Record<string, unknown>[] {
+  return [
+    origin === undefined
+      ? { url: '/', description: 'The server that serves this document' }
+      : { url: origin, description: 'The server that served this document' },
+  ];
+}
 
 /** The tag of an operation: the middle of its name (`weft.workflows.start` → `workflows`). */
 export function tagOf(spec: OperationSpec): string {
@@ -96,7 +140,11 @@ function errorResponses(spec: OperationSpec): Record<string, unknown> {
   return Object.fromEntries(
     sorted.map(([status, codes]) => [
       String(status),
-      { description: `${STATUS_TEXT[status] ?? 'Error'}: ${codes.join(', ')}`, content: content(ERROR_BODY) },
+      {
+        description: `${STATUS_TEXT[status] ?? 'Error'}: ${codes.join(', ')}`,
+        content: content(ERROR_BODY),
+        'x-weft-error-codes': codes,
+      },
     ]),
   );
 }
@@ -135,16 +183,16 @@ function catalogOperation(spec: OperationSpec, pathParams: string[]): Record<str
   const parameters: unknown[] = pathParams.map((name) =>
     parameter(name, 'path', properties[name] ?? { type: 'string' }, true),
   );
-  let description = spec.description;
+  const description = spec.description;
 
   const rest = Object.entries(properties).filter(([name]) => !pathParams.includes(name));
   if (spec.rest.from === 'query') {
     for (const [name, schema] of rest) {
-      if (name === 'attributes') {
-        description = description === undefined ? ATTRIBUTE_FILTER : `${description}\n\n${ATTRIBUTE_FILTER}`;
-        continue;
-      }
-      parameters.push(parameter(queryNameOf(name), 'query', queryFieldSchema(schema), required.includes(name)));
+      parameters.push(
+        name === 'attributes'
+          ? attributeFilterParameter(schema)
+          : parameter(queryNameOf(name), 'query', queryFieldSchema(schema), required.includes(name)),
+      );
     }
   }
 
@@ -194,17 +242,16 @@ function catalogPaths(): Record<string, Record<string, unknown>> {
   return paths;
 }
 
-const healthOutput = { $ref: '#/components/schemas/Health' };
-
 /** The routes that are not catalog operations. */
 function fixedPaths(): Record<string, Record<string, unknown>> {
   const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
   return {
     '/v1/health': {
       get: {
+        operationId: 'health',
         summary: 'Liveness check (the same as GET /api/v1/health)',
         tags: ['system'],
-        responses: { '200': { description: 'OK', content: content(healthOutput) } },
+        responses: catalogOperation(health, [])['responses'],
       },
     },
     '/v1/metrics': {
@@ -286,17 +333,17 @@ const COMPONENT_SCHEMAS = {
         type: 'object',
         required: ['code', 'message'],
         properties: {
-          code: { type: 'string', description: 'Stable error code, e.g. `workflow_not_found`' },
+          code: {
+            type: 'string',
+            enum: WIRE_ERROR_CODES,
+            description:
+              'Stable error code, e.g. `workflow_not_found` (each response lists its own in `x-weft-error-codes`)',
+          },
           message: { type: 'string' },
           details: { type: 'object', additionalProperties: true },
         },
       },
     },
-  },
-  Health: {
-    type: 'object',
-    required: ['status'],
-    properties: { status: { const: 'ok' } },
   },
   JsonRpcRequest: {
     type: 'object',
@@ -325,7 +372,7 @@ const COMPONENT_SCHEMAS = {
             type: 'object',
             required: ['code', 'status'],
             properties: {
-              code: { type: 'string' },
+              code: { type: 'string', enum: WIRE_ERROR_CODES },
               status: { type: 'integer' },
               details: { type: 'object', additionalProperties: true },
             },
@@ -365,6 +412,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
         'Request bodies and responses are JSON, or MessagePack with `Content-Type` / `Accept: application/msgpack`. ' +
         'Every error is `{ "error": { "code", "message", "details"? } }`.',
     },
+    servers: openApiServers(),
     tags: TAGS,
     paths: { ...catalogPaths(), ...fixedPaths() },
     components: { schemas: COMPONENT_SCHEMAS, securitySchemes: SECURITY_SCHEMES },

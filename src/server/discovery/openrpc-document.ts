@@ -69,7 +69,21 @@ function method(spec: OperationSpec): Record<string, unknown> {
   };
 }
 
-/** Builds the document (documents.ts caches it). */
+/**
+ * The `servers` of the document: `origin`'s JSON-RPC endpoint, or, not knowing the origin, a URL
+ * template over the host (the meta-schema wants an absolute URL; the specification would allow a
+ * relative one).
+ */
+export function openRpcServers(origin?: string): Record<string, unknown>[] {
+  if (origin !== undefined) return [{ name: 'JSON-RPC', url: `${origin}/api/jsonrpc` }];
+  return ['http', 'https'].map((scheme) => ({
+    name: `JSON-RPC over ${scheme.toUpperCase()}`,
+    url: `${scheme}://{host}/api/jsonrpc`,
+    variables: { host: { default: 'localhost:3000', description: 'Host and port of the Weft server' } },
+  }));
+}
+
+/** Builds the document (documents.ts caches it; with an origin, it replaces `servers`). */
 export function buildOpenRpcDocument(version: string): Record<string, unknown> {
   return {
     openrpc: OPENRPC_VERSION,
@@ -81,12 +95,7 @@ export function buildOpenRpcDocument(version: string): Record<string, unknown> {
         'same validation. Params are by name. Errors carry the Weft error code in ' +
         '`error.data = { code, status, details? }`. `rpc.discover` returns this document.',
     },
-    // The meta-schema wants an absolute URL (the specification would allow a relative one).
-    servers: ['http', 'https'].map((scheme) => ({
-      name: `JSON-RPC over ${scheme.toUpperCase()}`,
-      url: `${scheme}://{host}/api/jsonrpc`,
-      variables: { host: { default: 'localhost:3000', description: 'Host and port of the Weft server' } },
-    })),
+    servers: openRpcServers(),
     methods: (operations as readonly OperationSpec[]).map(method),
   };
 }

@@ -72,14 +72,12 @@ const BODY_ERRORS = ['bad_request', 'request_too_large', 'unsupported_media_type
 const SECURITY_ERRORS = ['unauthenticated', 'forbidden', 'rate_limited'] as const;
 
 /**
- * Every error code `spec` can answer with over `transport`: invalid parameters (when there are
- * parameters to get wrong), the body errors of a REST body, its own, the security layer's for a
- * non-public operation, and `internal`.
+ * Every error code `spec` can answer with over `transport`: invalid parameters (over REST on every
+ * route, since an unknown query parameter is refused even where none is taken), the body errors of
+ * a REST body, its own, the security layer's for a non-public operation, and `internal`.
  */
 export function errorCodesOf(spec: OperationSpec, transport: 'rest' | 'jsonrpc'): string[] {
-  const codes = new Set<string>();
-  const takesInput = transport === 'jsonrpc' || spec.rest.from !== 'none' || spec.rest.path.includes(':');
-  if (takesInput) codes.add('invalid_params');
+  const codes = new Set<string>(['invalid_params']);
   if (transport === 'rest' && spec.rest.from === 'body') for (const code of BODY_ERRORS) codes.add(code);
   for (const code of RAISED_BY[spec.name as CatalogOperation['name']] ?? []) codes.add(code);
   // The security layer's answers, on a server configured with `auth` / `rateLimit`.
