@@ -6,14 +6,21 @@
  * The route table is data built from the operation catalog: each spec's REST binding under
  * `/api/v1` (canonical) and `/v1`, beside the JSON-RPC endpoint, the discovery documents and the
  * metrics. Every error leaves as `{ "error": { code, message, details? } }` in the negotiated
- * format with the status of `protocol/wire-errors.ts`. With `options.security` (security/), a CORS
- * preflight is answered before anything else, every non-public operation passes the access gate
- * (authentication, audit, rate limit, scope) before its input is read, and every response gets
- * the rate limit and CORS headers.
+ * format with the status of `protocol/wire-errors.ts`.
  *
- * Trap it avoids: a 500 for a caller's mistake. Routing, body reading, query mapping and validation
- * all throw `WeftError`s with 4xx codes; only an error nobody anticipated becomes a 500 `internal`,
- * and its message and stack stay in the server log, not the response.
+ * Before routing: a `Host` that makes no URL is a 400, and with `options.security` a `Host` the host
+ * policy refuses is a 403 (DNS rebinding), then a CORS preflight is answered. After routing, a
+ * state-changing request from a foreign `Origin` is a 403 (cross-site writes), and every non-public
+ * operation passes the access gate (authentication, audit, rate limit, scope) before its input is
+ * read — for JSON-RPC, authentication comes before its body is read. Every response gets the rate
+ * limit and CORS headers.
+ *
+ * Traps it avoids:
+ * - A 500 for a caller's mistake. Routing, body reading, query mapping and validation all throw
+ *   `WeftError`s with 4xx codes; only an error nobody anticipated becomes a 500 `internal`, and its
+ *   message and stack stay in the server log, not the response.
+ * - A long-poll cut by the listener. Before an operation waits, `connection.keepOpen(ms)` tells the
+ *   listener how long (see serve.ts).
  */
 import type { Engine } from '../engine/engine.ts';
 import { WeftError } from '../core/errors.ts';
