@@ -27,6 +27,8 @@ export interface OperationContext {
   resultTimeoutMs: number;
   /** Says the operation is about to wait up to `ms` with nothing to send: the listener must not cut it. */
   keepOpen(ms: number): void;
+  /** The origin the request reached (`http://127.0.0.1:3000`), for documents that name the server. */
+  origin?: string;
 }
 
 /** A handler's answer: the output, marked `accepted` when the work is still pending (REST 202). */

@@ -245,6 +245,7 @@ function contextOf(call: Dispatch): OperationContext {
     signal: call.request.signal,
     resultTimeoutMs: call.options.resultTimeoutMs ?? DEFAULT_RESULT_TIMEOUT_MS,
     keepOpen: call.connection.keepOpen ?? ignoreKeepOpen,
+    origin: call.url.origin,
   };
 }
 

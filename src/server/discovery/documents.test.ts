@@ -278,6 +278,12 @@ describe('what client generators found missing', () => {
     expect(openApi.servers.map((entry) => entry.url)).toEqual([server.url]);
     const openRpc = (await (await fetch(`${server.url}/openrpc.json`)).json()) as { servers: { url: string }[] };
     expect(openRpc.servers.map((entry) => entry.url)).toEqual([`${server.url}/api/jsonrpc`]);
+    const discovered = await fetch(`${server.url}/api/jsonrpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'rpc.discover' }),
+    });
+    expect(((await discovered.json()) as { result: unknown }).result).toEqual(openRpc);
     expect(validateOpenRPCDocument(structuredClone(openRpc) as never)).toBe(true);
     const result = await new Validator().validate(structuredClone(openApi));
     expect(result.errors).toBeUndefined();

@@ -161,7 +161,7 @@ async function invoke(call: Call, { engine, context, authorize }: Runner): Promi
     if (!isEmptyParams(call.params)) {
       throw new InvalidParamsError(DISCOVER, [{ path: '', message: `${DISCOVER} takes no params` }]);
     }
-    return openRpcDocument();
+    return openRpcDocument(context.origin);
   }
   const entry = catalog.get(call.method);
   if (entry === undefined) throw new MethodNotFoundError(call.method);
