@@ -9,7 +9,8 @@
  *   idempotency key, the second caller's input silently dropped. Such strings are refused with
  *   `invalid_argument` before anything is looked up or stored.
  * - `__proto__` as an attribute name. In JavaScript it names an object's prototype, so zod drops it
- *   from records, msgpackr renames it and `attributes[name] = value` sets the prototype: a filter on
+ *   from records, msgpackr's object decoding renames it (the server decodes MessagePack maps itself,
+ *   keeping the key) and `attributes[name] = value` sets the prototype: a filter on
  *   it silently matched every run and a write of it silently stored nothing. It is refused; every
  *   other name (`constructor`, `toString`) is an ordinary own key.
  */
