@@ -57,7 +57,7 @@ type PartsHost = LiveStepsHost & ChildStartHost & ParkHost;
 
 export class RunExecutor implements Queueable {
   /** Engine bookkeeping: this run's place in the eviction queue (see SuspensionQueue). */
-  suspensionTicket = -1;
+  suspensionNode: object | undefined = undefined;
   readonly run: RunRecord;
   readonly definition: AnyWorkflowDefinition;
   /** Whether this run started children (so its end must end theirs). */

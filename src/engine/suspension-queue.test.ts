@@ -4,7 +4,7 @@ import { SuspensionQueue, type Queueable } from './suspension-queue.ts';
 const items = new Map<string | number, Queueable & { name: string | number }>();
 function item(name: string | number): Queueable & { name: string | number } {
   let found = items.get(name);
-  if (found === undefined) items.set(name, (found = { name, suspensionTicket: -1 }));
+  if (found === undefined) items.set(name, (found = { name, suspensionNode: undefined }));
   return found;
 }
 const names = (taken: ({ name: string | number } | undefined)[]) => taken.map((t) => t?.name);

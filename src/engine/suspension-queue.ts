@@ -1,20 +1,33 @@
 /**
  * The resident suspended runs, oldest suspension first: the order in which they are evicted.
  *
- * Traps it avoids: a Map used as a queue (evicting from its front leaves deleted slots every
- * later iteration walks again) and a Map lookup per suspension on the start path. The front is an
- * index into an array; each item carries its own ticket, so an entry made stale by a resume or a
- * newer suspension is recognised in O(1) and skipped once.
+ * An intrusive doubly linked list: each item holds its own node, so adding, moving to the back,
+ * removing and taking the oldest are all O(1), with no Map lookup on the start path.
+ *
+ * Traps it avoids:
+ * - A Map used as a queue: evicting from its front leaves deleted slots every later iteration
+ *   walks again.
+ * - Stale entries that outlive their item. The previous design (an array with a moving head and a
+ *   ticket per entry) left the entry of a resumed or finished run in the array until eviction
+ *   reached it — and eviction only runs above `maxSuspendedInMemory`, so below it every finished run
+ *   that had ever suspended stayed reachable through its entry, with its executor, journal and steps
+ *   (issue 20: ~1.5 KB per finished run, forever). Here `remove` unlinks the node at once: the
+ *   queue references exactly the items queued now, and nothing else.
  */
 export interface Queueable {
-  /** Owned by the queue: the ticket of the item's current entry, or -1 when not queued. */
-  suspensionTicket: number;
+  /** Owned by the queue: the item's node while it is queued, undefined otherwise. */
+  suspensionNode: object | undefined;
+}
+
+interface Node<T> {
+  item: T;
+  prev: Node<T> | undefined;
+  next: Node<T> | undefined;
 }
 
 export class SuspensionQueue<T extends Queueable> {
-  #entries: { item: T; ticket: number }[] = [];
-  #head = 0;
-  #nextTicket = 0;
+  #oldest: Node<T> | undefined;
+  #newest: Node<T> | undefined;
   #size = 0;
 
   get size(): number {
@@ -23,35 +36,32 @@ export class SuspensionQueue<T extends Queueable> {
 
   /** Queues `item` as the newest suspension (moving it to the back if it was queued). */
   add(item: T): void {
-    if (item.suspensionTicket === -1) this.#size++;
-    const ticket = this.#nextTicket++;
-    item.suspensionTicket = ticket;
-    this.#entries.push({ item, ticket });
+    this.remove(item);
+    const node: Node<T> = { item, prev: this.#newest, next: undefined };
+    if (this.#newest === undefined) this.#oldest = node;
+    else this.#newest.next = node;
+    this.#newest = node;
+    item.suspensionNode = node;
+    this.#size++;
   }
 
+  /** Takes `item` out of the queue (a no-op when it is not queued). */
   remove(item: T): void {
-    if (item.suspensionTicket === -1) return;
-    item.suspensionTicket = -1;
+    const node = item.suspensionNode as Node<T> | undefined;
+    if (node === undefined) return;
+    item.suspensionNode = undefined;
+    if (node.prev === undefined) this.#oldest = node.next;
+    else node.prev.next = node.next;
+    if (node.next === undefined) this.#newest = node.prev;
+    else node.next.prev = node.prev;
     this.#size--;
   }
 
   /** Removes and returns the oldest queued item. */
   takeOldest(): T | undefined {
-    while (this.#head < this.#entries.length) {
-      const entry = this.#entries[this.#head++]!;
-      if (entry.item.suspensionTicket !== entry.ticket) continue;
-      this.remove(entry.item);
-      this.#compact();
-      return entry.item;
-    }
-    this.#compact();
-    return undefined;
-  }
-
-  #compact(): void {
-    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
-      this.#entries = this.#entries.slice(this.#head);
-      this.#head = 0;
-    }
+    const node = this.#oldest;
+    if (node === undefined) return undefined;
+    this.remove(node.item);
+    return node.item;
   }
 }
