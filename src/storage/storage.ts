@@ -234,6 +234,13 @@ export interface ListTimersOptions {
 export interface Storage {
   /** Applies all mutations atomically, in order. Resolves once they are durable; rejects having applied none. */
   commit(mutations: readonly Mutation[]): Promise<void>;
+  /**
+   * Optional: how many commits were accepted and are not yet written (the commit queue's depth). A
+   * server reads it to refuse new work while storage is behind (docs/server.md, "Back-pressure").
+   * Cheap and synchronous; it reports, never waits. An adapter that applies each commit as it
+   * arrives (MemoryStorage) leaves it out.
+   */
+  pendingCommits?(): number;
   getRun(id: string): Promise<RunRecord | undefined>;
   findRunByIdempotencyKey(key: string): Promise<RunRecord | undefined>;
   /** Runs in any of `statuses`, oldest first (by `createdAt`, then `id`). */

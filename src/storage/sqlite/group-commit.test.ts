@@ -14,6 +14,20 @@ describe('GroupCommit', () => {
     expect(groups).toEqual([[1, 2, 3], [4]]);
   });
 
+  test('pending counts the items waiting for the next group and drops to zero once it is written', async () => {
+    let flush: (() => void) | undefined;
+    const group = new GroupCommit<number>(
+      (items) => items.map(() => undefined),
+      (next) => (flush = next),
+    );
+    expect(group.pending).toBe(0);
+    const written = Promise.all([group.submit(1), group.submit(2), group.submit(3)]);
+    expect(group.pending).toBe(3);
+    flush!();
+    expect(group.pending).toBe(0);
+    await written;
+  });
+
   test('no promise settles before the writer returned for the whole group', async () => {
     let written = false;
     const group = new GroupCommit<number>((items) => {

@@ -47,6 +47,15 @@ export class GroupCommit<T> {
     this.#schedule = schedule;
   }
 
+  /**
+   * Commits accepted and not yet written: what the next group will hold. `write` is synchronous, so
+   * this is the work queued since the last flush (one event-loop turn's worth); it is deep only when
+   * a turn produced a burst of commits or the loop is late to flush them.
+   */
+  get pending(): number {
+    return this.#waiting.length;
+  }
+
   /** Queues `item` for the current group; settles once that group was written. */
   submit(item: T): Promise<void> {
     const outcome = Promise.withResolvers<void>();

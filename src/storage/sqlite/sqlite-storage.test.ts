@@ -109,6 +109,15 @@ describe('SQLiteStorage', () => {
     expect(seen).toEqual([{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
   });
 
+  test('pendingCommits counts commits waiting for their group, and is zero once they landed', async () => {
+    await using storage = new SQLiteStorage(newPath());
+    expect(storage.pendingCommits()).toBe(0);
+    const landed = Promise.all([storage.commit([createRun('a')]), storage.commit([createRun('b')])]);
+    expect(storage.pendingCommits()).toBe(2);
+    await landed;
+    expect(storage.pendingCommits()).toBe(0);
+  });
+
   test('commits accepted before close are written by close', async () => {
     const path = newPath();
     const storage = new SQLiteStorage(path);

@@ -133,6 +133,11 @@ export class SQLiteStorage implements Storage {
     return { transactions: this.#transactions, commits: this.#commits };
   }
 
+  /** Commits accepted and waiting for the next group's transaction (see `Storage.pendingCommits`). */
+  pendingCommits(): number {
+    return this.#group.pending;
+  }
+
   async commit(mutations: readonly Mutation[]): Promise<void> {
     this.#assertOpen();
     const bound = mutations.map(bindMutation);
