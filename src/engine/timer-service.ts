@@ -5,6 +5,14 @@
  * is armed for the earliest deadline, so 10,000 sleeping runs cost one `setTimeout`, not
  * 10,000. A fired entry stays known (`get`) until cancelled, because the run may still be
  * replaying toward the step that owns it and must find the original fire time, not a new one.
+ *
+ * Trap it avoids: a cancelled timer kept until its fire time. Cancelling only forgets the entry; its
+ * slot in the heap goes when it reaches the top. A run that ends long before its deadline (an
+ * `executionTimeout` of a day, a signal wait with a week's timeout) leaves such a slot, and while an
+ * earlier live timer sits at the top none of them is popped — at a thousand runs a second, millions
+ * of dead slots, each holding its run id (issue 20). Once dead slots outnumber live entries (plus a
+ * small floor), the heap is rebuilt from the live ones: O(n) every n cancellations, so O(1) each, and
+ * the heap never holds more than about twice the live timers.
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 
@@ -16,6 +24,9 @@ interface Entry {
 }
 
 export type TimerCallback = (runId: string, key: string) => void;
+
+/** Dead heap slots tolerated before a rebuild regardless of size, so small heaps are never rebuilt. */
+const MIN_DEAD_SLOTS = 1024;
 
 export class TimerService {
   readonly #clock: Clock;
@@ -37,17 +48,26 @@ export class TimerService {
 
   schedule(runId: string, key: string, fireAt: number): void {
     const entry: Entry = { runId, key, fireAt, fired: false };
+    const replaced = this.#entries.has(id(runId, key));
     this.#entries.set(id(runId, key), entry);
+    if (replaced) this.#collectDeadSlots();
     this.#push(entry);
     this.#arm();
   }
 
   cancel(runId: string, key: string): void {
     this.#entries.delete(id(runId, key));
+    this.#collectDeadSlots();
   }
 
   cancelRun(runId: string, keys: Iterable<string>): void {
     for (const key of keys) this.#entries.delete(id(runId, key));
+    this.#collectDeadSlots();
+  }
+
+  /** Heap slots, live or dead (for tests: the bound on dead slots). */
+  get heapSize(): number {
+    return this.#heap.length;
   }
 
   /** Number of timers not yet fired. */
@@ -96,6 +116,14 @@ export class TimerService {
     }
     this.#arm();
     for (const entry of due) this.#onFire(entry.runId, entry.key);
+  }
+
+  /** Rebuilds the heap from its live entries once dead slots outnumber them (see the header). */
+  #collectDeadSlots(): void {
+    const heap = this.#heap;
+    if (heap.length - this.#entries.size <= this.#entries.size + MIN_DEAD_SLOTS) return;
+    // An array sorted by fire time is a valid min-heap.
+    this.#heap = heap.filter((entry) => this.#live(entry)).sort((a, b) => a.fireAt - b.fireAt);
   }
 
   #push(entry: Entry): void {
