@@ -15,8 +15,11 @@ export function describeClose({ open }: ConformanceContext): void {
     test('after close every method rejects with storage_closed', async () => {
       const storage = await open();
       await storage.close();
+      // `pendingCommits` reports rather than reads, and close() has written every accepted commit.
+      expect(storage.pendingCommits?.() ?? 0).toBe(0);
       /** Typed against the contract: a new `Storage` method does not compile here until it is listed. */
-      const calls: Record<Exclude<keyof Storage, 'close' | typeof Symbol.asyncDispose>, () => Promise<unknown>> = {
+      type Call = Exclude<keyof Storage, 'close' | 'pendingCommits' | typeof Symbol.asyncDispose>;
+      const calls: Record<Call, () => Promise<unknown>> = {
         commit: () => storage.commit([{ op: 'createRun', run: makeRun({ id: 'r1' }) }]),
         getRun: () => storage.getRun('r1'),
         findRunByIdempotencyKey: () => storage.findRunByIdempotencyKey('k'),
