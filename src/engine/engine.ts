@@ -389,7 +389,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
     }
     const run = await this.#requireUnfinished(id);
     const error = serializeError(new WorkflowCancelledError(id));
-    const { watch } = await this.#storage.runTails(id);
+    const [{ watch }, timers] = await Promise.all([this.#storage.runTails(id), this.#storage.listRunTimers(id)]);
     await this.#host.commit([
       { op: 'updateRun', id, patch: { status: RunStatus.cancelled, error, updatedAt: this.#clock.now() } },
       { op: 'deleteRunTimers', runId: id },
@@ -398,6 +398,12 @@ export class Engine extends EventTarget implements AsyncDisposable {
       }),
       ...this.#children.endingWrites(run, { status: RunStatus.cancelled, result: null, error }),
     ]);
+    // An evicted run's timers are still scheduled here (they would wake it): forget them now rather
+    // than at their fire time, which may be days away.
+    this.#timers.cancelRun(
+      id,
+      timers.map((timer) => timer.key),
+    );
     this.#settleWaiters(id);
     // Not in memory, so whether it started children is not known here: ask storage.
     this.#children.afterEnd(run, true);
@@ -410,7 +416,13 @@ export class Engine extends EventTarget implements AsyncDisposable {
     checkKey(id, 'id');
     const executor = this.#executors.get(id);
     if (executor !== undefined) await executor.terminate('cancelled');
-    else if ((await this.#storage.getRun(id)) === undefined) throw new WorkflowNotFoundError(id);
+    else {
+      const run = await this.#storage.getRun(id);
+      if (run === undefined) throw new WorkflowNotFoundError(id);
+      // An evicted run is cancelled like a resident one: its `result()` callers hear of it, its
+      // scheduled timers are forgotten, its parent and children are told.
+      if (!isFinished(run.status)) await this.cancel(id);
+    }
     await this.#host.commit([{ op: 'deleteRun', id }]);
   }
 

@@ -88,6 +88,25 @@ describe('suspended runs evicted from memory', () => {
     await expect(t.engine.signal('ec', go, 'x')).rejects.toMatchObject({ code: 'workflow_not_running' });
   });
 
+  test('deleting an evicted run ends the result() calls waiting on it, as for a resident run', async () => {
+    const wf = workflow({ name: 'evicted-delete' }).execute(async function* (ctx) {
+      yield* ctx.sleep('7d');
+    });
+    const t = await evicting(wf);
+    const handle = await t.engine.start(wf, undefined, { id: 'ed' });
+    await t.clock.advance(0);
+    const outcome = handle.result().then(
+      () => 'completed',
+      (error: { code?: string }) => error.code,
+    );
+    await t.engine.delete('ed');
+    expect(await outcome).toBe('workflow_cancelled');
+    expect(await t.engine.get('ed')).toBeUndefined();
+    // Its timer was forgotten with it: nothing wakes at the old fire time.
+    await t.clock.advance('7d');
+    expect(await t.engine.get('ed')).toBeUndefined();
+  });
+
   test('maxSuspendedInMemory must be a non-negative integer', async () => {
     const wf = workflow({ name: 'x' }).execute(async function* () {});
     await expect(createTestEngine({ workflows: [wf], maxSuspendedInMemory: -1 })).rejects.toMatchObject({

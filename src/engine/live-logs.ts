@@ -4,7 +4,8 @@
  * from a cursor, then live ones — see log-tail.ts).
  *
  * Trap it avoids: listeners for runs nobody watches. Per-run listener sets exist only while someone
- * listens and are dropped with the last one, so a million runs cost nothing here.
+ * listens and are dropped with the last one — or with the run's terminal frame, whichever comes
+ * first — so a million runs cost nothing here.
  */
 import type { Codec } from '../core/codec.ts';
 import { InvalidArgumentError, WorkflowNotFoundError } from '../core/errors.ts';
@@ -80,9 +81,13 @@ export class LiveLogs {
     for (const frame of published.frames) {
       for (const listener of this.#watchers.get(frame.runId) ?? []) listener.onEntry(frame);
       if (!isFinished(frame.status)) continue;
-      // A terminal frame is the run's last write: its watch and its stream are complete.
+      // A terminal frame is the run's last write: its watch and its stream are complete. The run's
+      // listener sets go with it, so a reader that never resumes its iteration (and so never
+      // detaches) keeps only its own iterator alive, not an entry here per finished run.
       for (const listener of this.#watchers.get(frame.runId) ?? []) listener.onEnd();
       for (const listener of this.#streamers.get(frame.runId) ?? []) listener.onEnd();
+      this.#watchers.delete(frame.runId);
+      this.#streamers.delete(frame.runId);
     }
   }
 

@@ -6,6 +6,13 @@
  * listener is attached before the first read, so nothing committed meanwhile is missed, and every
  * entry is delivered only if its seq is above the last one delivered, so nothing read from storage
  * is delivered again when it is also published live.
+ *
+ * Trap it avoids too: a slow reader's backlog growing without bound. Live entries queue until the
+ * reader takes them; a reader that stops reading (a stalled WebSocket, a consumer that awaits
+ * something else) while a busy engine publishes would hold every entry since. Past
+ * `MAX_LIVE_BACKLOG` queued entries the queue is dropped and the reader catches up from storage
+ * instead — every published entry is committed, so nothing is lost that the log still holds (fleet
+ * events older than `eventRetention` may be pruned by then, as for any reader that far behind).
  */
 
 export interface TailSource<T extends { seq: number }> {
@@ -18,6 +25,8 @@ export interface TailSource<T extends { seq: number }> {
 }
 
 const PAGE = 256;
+/** Live entries queued for one reader before it is switched to reading from storage. */
+export const MAX_LIVE_BACKLOG = 1024;
 
 /** Yields every entry with `seq > after`, stored then live, until the source ends or `signal` aborts. */
 export async function* tailLog<T extends { seq: number }>(
@@ -25,7 +34,9 @@ export async function* tailLog<T extends { seq: number }>(
   after: number,
   signal?: AbortSignal,
 ): AsyncGenerator<T, void, undefined> {
-  const queue: T[] = [];
+  let queue: T[] = [];
+  /** The queue overflowed and was dropped: read from storage before taking live entries again. */
+  let behind = false;
   let ended = false;
   let wake: (() => void) | undefined;
   const notify = (): void => {
@@ -34,7 +45,11 @@ export async function* tailLog<T extends { seq: number }>(
   };
   const detach = source.listen(
     (entry) => {
-      queue.push(entry);
+      if (behind) return;
+      if (queue.length >= MAX_LIVE_BACKLOG) {
+        queue = [];
+        behind = true;
+      } else queue.push(entry);
       notify();
     },
     () => {
@@ -69,13 +84,20 @@ export async function* tailLog<T extends { seq: number }>(
       return;
     }
     for (;;) {
-      while (queue.length > 0) {
+      if (behind) {
+        // Live entries published from here on queue again; the read below covers everything
+        // committed before, and the seq check drops what both deliver.
+        behind = false;
+        if (!(yield* drainStored())) return;
+      }
+      while (queue.length > 0 && !behind) {
         const entry = queue.shift()!;
         if (entry.seq <= last) continue;
         last = entry.seq;
         yield entry;
         if (signal?.aborted) return;
       }
+      if (behind) continue;
       if (ended || signal?.aborted) return;
       await new Promise<void>((resolve) => (wake = resolve));
     }

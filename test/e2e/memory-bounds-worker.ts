@@ -36,7 +36,7 @@ const fan = workflow({ name: 'fan' })
   });
 
 const ticket = workflow({ name: 'ticket' }).execute(async function* (ctx, timed: boolean) {
-  const value = yield* ctx.waitForSignal(go, timed ? { timeout: '1h' } : undefined);
+  const value = timed ? yield* ctx.waitForSignal(go, { timeout: '1h' }) : yield* ctx.waitForSignal(go);
   return value ?? -1;
 });
 
