@@ -92,6 +92,8 @@ export async function serveCommand(args: string[]): Promise<number> {
       engine,
       port,
       hostname: values.hostname,
+      // Back-pressure watches the SQLite commit queue as well as event-loop lag (defaults).
+      overload: { storage },
       // Absent, not empty, when not given: serve() reads an empty list as "answer no other host".
       ...(allowedHosts === undefined ? {} : { allowedHosts }),
       ...(apiKeys === undefined ? { unauthenticatedAccess: 'allow' as const } : { auth: { apiKeys } }),

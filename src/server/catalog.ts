@@ -17,6 +17,7 @@ import type { listWorkflows, CatalogOperation } from '../protocol/operations.ts'
 import { operations } from '../protocol/operations.ts';
 import type { RunGroupBy } from '../storage/storage.ts';
 import { MAX_WAIT_MS } from './handler-options.ts';
+import type { NewWorkAdmission } from './overload/overload-guard.ts';
 import { ResultTimeoutError, UpdateNotFoundError } from './server-errors.ts';
 
 /** What a handler gets besides its input. */
@@ -29,7 +30,16 @@ export interface OperationContext {
   keepOpen(ms: number): void;
   /** The origin the request reached (`http://127.0.0.1:3000`), for documents that name the server. */
   origin?: string;
+  /** Back-pressure: asked before an operation of `SHED_WHEN_OVERLOADED` runs. Absent: never refuses. */
+  overload?: NewWorkAdmission;
 }
+
+/**
+ * The operations refused with 503 `overloaded` while the engine is behind: those that add new work.
+ * Everything else — signals, updates, results, cancels, reads — finishes work already accepted,
+ * which is how the engine catches up, so it is always served (docs/server.md, "Back-pressure").
+ */
+export const SHED_WHEN_OVERLOADED: ReadonlySet<string> = new Set<CatalogOperation['name']>(['weft.workflows.start']);
 
 /** A handler's answer: the output, marked `accepted` when the work is still pending (REST 202). */
 export class Accepted<T> {
@@ -154,13 +164,15 @@ export interface CatalogEntry {
 
 /** Every operation with its handler, by JSON-RPC name. */
 export const catalog: ReadonlyMap<string, CatalogEntry> = new Map(
-  operations.map((spec) => [
-    spec.name,
-    {
-      spec,
-      handle: (handlers as Record<string, Handler<OperationSpec>>)[spec.name]!,
-    },
-  ]),
+  operations.map((spec) => {
+    const handle = (handlers as Record<string, Handler<OperationSpec>>)[spec.name]!;
+    if (!SHED_WHEN_OVERLOADED.has(spec.name)) return [spec.name, { spec, handle }];
+    const admitted: Handler<OperationSpec> = async (engine, input, context) => {
+      context.overload?.admitNewWork(spec.name);
+      return handle(engine, input, context);
+    };
+    return [spec.name, { spec, handle: admitted }];
+  }),
 );
 
 type FilterInput = Omit<z.output<typeof listWorkflows.input>, 'include' | 'limit' | 'offset'>;

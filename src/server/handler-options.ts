@@ -3,6 +3,7 @@
  * content negotiation, limits), the JSON-RPC transport, the discovery documents and the metrics.
  */
 
+import type { NewWorkAdmission } from './overload/overload-guard.ts';
 import type { ServerSecurity } from './security/server-security.ts';
 
 /**
@@ -51,6 +52,12 @@ export interface HandlerOptions {
    * same object to every call: the rate limiter counts in it. Without it every operation is open.
    */
   security?: ServerSecurity;
+  /**
+   * Back-pressure (`OverloadGuard`, which `serve()` builds from its `overload` option): starts are
+   * refused with 503 `overloaded` and `Retry-After` while it says the engine is behind. Without it
+   * nothing is refused.
+   */
+  overload?: NewWorkAdmission;
 }
 
 /**

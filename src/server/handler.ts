@@ -201,7 +201,8 @@ async function admit(call: Dispatch, calls: () => GuardedCall[]): Promise<Admiss
  * (or is empty) is the JSON-RPC parse error with status 400; a notification, or a batch of
  * notifications only, has no response body (204); every other answer is a 200 — except that a
  * request turned away by the security layer is answered with its status (401, 429; 403 for a
- * single call without the scope) and a JSON-RPC error body.
+ * single call without the scope) and a JSON-RPC error body, and a single call refused for overload
+ * gets 503 (any refused call, alone or in a batch, adds `Retry-After`).
  *
  * On a server with `auth`, the caller is authenticated from the headers before a byte of the body
  * is read: an anonymous client cannot make the server hold a body (up to `maxBodyBytes`, or a
@@ -227,8 +228,16 @@ async function jsonRpc(call: Dispatch, maxBodyBytes: number): Promise<Response> 
     };
     const reply = await handleJsonRpc(body, call.engine, contextOf(call), authorize);
     if (reply === undefined) return new Response(null, { status: 204 });
-    const forbidden = !Array.isArray(reply) && 'error' in reply && reply.error.data.code === 'forbidden';
-    return encodeResponse(reply, forbidden ? httpStatusOf('forbidden') : 200, call.format);
+    // A call refused for overload says when to retry, in a batch too; alone, it also gets its 503.
+    const shed = (Array.isArray(reply) ? reply : [reply]).find(
+      (answer) => 'error' in answer && answer.error.data.code === 'overloaded',
+    );
+    const retryAfter =
+      shed !== undefined && 'error' in shed ? shed.error.data.details?.['retryAfterSeconds'] : undefined;
+    if (typeof retryAfter === 'number') call.headers['retry-after'] = String(retryAfter);
+    const single = Array.isArray(reply) || !('error' in reply) ? undefined : reply.error.data.code;
+    const status = single === 'forbidden' || single === 'overloaded' ? httpStatusOf(single) : 200;
+    return encodeResponse(reply, status, call.format);
   } catch (error) {
     if (!(error instanceof WeftHttpError)) throw error;
     Object.assign(call.headers, error.responseHeaders);
@@ -246,6 +255,7 @@ function contextOf(call: Dispatch): OperationContext {
     resultTimeoutMs: call.options.resultTimeoutMs ?? DEFAULT_RESULT_TIMEOUT_MS,
     keepOpen: call.connection.keepOpen ?? ignoreKeepOpen,
     origin: call.url.origin,
+    ...(call.options.overload === undefined ? {} : { overload: call.options.overload }),
   };
 }
 

@@ -22,6 +22,8 @@
  *   and take a share of the connections; `reusePort: false` makes it fail with `EADDRINUSE`.
  * - Leaking the engine's listeners. The metrics subscribe to engine events; `stop()` detaches them,
  *   so an engine outlives any number of servers started and stopped over it.
+ * - Collapse under more load than it can take. Unless `overload: false`, new starts are refused with
+ *   503 while the engine is behind (overload/), so the backlog drains instead of growing.
  */
 import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { InvalidArgumentError } from '../core/errors.ts';
@@ -30,6 +32,7 @@ import { toWireError } from '../protocol/wire-errors.ts';
 import { handleRequest } from './handler.ts';
 import { DEFAULT_MAX_BODY_BYTES, MAX_WAIT_MS, type HandlerOptions } from './handler-options.ts';
 import { PrometheusMetrics } from './metrics/prometheus-metrics.ts';
+import { OverloadGuard, type OverloadOptions } from './overload/overload-guard.ts';
 import { dashboardRoutes, type DashboardRouteTarget } from './dashboard.ts';
 import type { AuthConfig } from './security/auth-config.ts';
 import type { CorsOptions } from './security/cors.ts';
@@ -116,6 +119,13 @@ export interface ServeOptions {
   cors?: CorsOptions;
   /** An external dashboard shell, served at `/`, `/workflows`, `/workflows/*`, `/reviews`, `/workers`. */
   dashboard?: DashboardRouteTarget;
+  /**
+   * Back-pressure: while the event loop lags more than `maxEventLoopLagMs` (default 200) or more
+   * than `maxCommitQueueDepth` commits (default 5,000) wait for `storage`, starts are refused with
+   * 503 `overloaded` and `Retry-After`; everything else is still served. Pass `storage` (the one
+   * the engine writes to) to watch its commit queue. On by default; `false` turns it off.
+   */
+  overload?: OverloadOptions | false;
 }
 
 /**
@@ -157,14 +167,23 @@ export function serve(options: ServeOptions): WeftServer {
   const access = startupAccess(options.unauthenticatedAccess, { authConfigured: options.auth !== undefined });
   const security = createServerSecurity(securityOptionsOf(options));
   const routes = options.dashboard === undefined ? {} : dashboardRoutes(options.dashboard);
-  const metrics = new PrometheusMetrics(
-    engine,
-    options.prometheusExporter === undefined ? {} : { prometheusExporter: options.prometheusExporter },
-  );
+  // Checks its options (before binding) and starts the lag probe; stop() ends it.
+  const overload = options.overload === false ? undefined : new OverloadGuard(options.overload);
+  let metrics: PrometheusMetrics;
+  try {
+    metrics = new PrometheusMetrics(engine, {
+      ...(options.prometheusExporter === undefined ? {} : { prometheusExporter: options.prometheusExporter }),
+      ...(overload === undefined ? {} : { overload }),
+    });
+  } catch (error) {
+    overload?.close();
+    throw error;
+  }
   const handlerOptions: HandlerOptions = {
     maxBodyBytes,
     metrics,
     security,
+    ...(overload === undefined ? {} : { overload }),
     ...(options.resultTimeoutMs === undefined ? {} : { resultTimeoutMs: options.resultTimeoutMs }),
   };
   let server: Bun.Server<undefined>;
@@ -191,6 +210,7 @@ export function serve(options: ServeOptions): WeftServer {
       },
     });
   } catch (error) {
+    overload?.close();
     void metrics.close();
     throw error;
   }
@@ -207,6 +227,7 @@ export function serve(options: ServeOptions): WeftServer {
         await drained;
       } finally {
         clearTimeout(force);
+        overload?.close();
         await metrics.close();
       }
     })();

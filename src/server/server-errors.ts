@@ -162,3 +162,19 @@ export class RateLimitedError extends WeftHttpError {
     super('rate_limited', `Too many requests; retry in ${retryAfterSeconds} s`, headers, { retryAfterSeconds });
   }
 }
+
+/**
+ * Code `overloaded` (503): the engine is behind — its event loop runs late or its commit queue is
+ * deep — so new work is refused until it catches up; `Retry-After` says when to try again. Only
+ * operations that add new work are refused this way (docs/server.md, "Back-pressure").
+ */
+export class OverloadedError extends WeftHttpError {
+  constructor(reason: string, retryAfterSeconds: number) {
+    super(
+      'overloaded',
+      `The server is behind (${reason.replaceAll('_', ' ')}) and refuses new work for now; retry in ${retryAfterSeconds} s`,
+      { 'retry-after': String(retryAfterSeconds) },
+      { reason, retryAfterSeconds },
+    );
+  }
+}

@@ -25,6 +25,12 @@ export const MetricName = {
   httpRequests: 'weft_http_requests_total',
   /** Histogram in seconds, `route`, `method`, `status`: time to produce the response. */
   httpRequestDuration: 'weft_http_request_duration_seconds',
+  /** Gauge in seconds: event-loop lag (timer drift, smoothed), what back-pressure compares with its bound. */
+  eventLoopLag: 'weft_event_loop_lag_seconds',
+  /** Gauge: commits accepted by storage and not yet written (only when the server was given the storage). */
+  commitQueueDepth: 'weft_commit_queue_depth',
+  /** Counter, `operation`, `reason` (`event_loop_lag`, `commit_queue`): calls refused with 503 `overloaded`. */
+  overloadShed: 'weft_overload_shed_total',
 } as const;
 /** One of the `MetricName` strings. */
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];

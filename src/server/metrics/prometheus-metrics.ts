@@ -15,6 +15,8 @@ import type { Engine } from '../../engine/engine.ts';
 import type { MetricsSink } from '../handler-options.ts';
 import { EngineMetrics } from './engine-metrics.ts';
 import { MetricName } from './metric-names.ts';
+import type { OverloadSignals } from '../overload/overload-guard.ts';
+import { observeOverload } from './overload-metrics.ts';
 
 /** Upper bounds of the HTTP request duration buckets, in seconds. */
 const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -31,6 +33,8 @@ export interface PrometheusMetricsOptions {
    * OpenTelemetry reader belongs to one). Default: a new `PrometheusExporter` that opens no port.
    */
   prometheusExporter?: PrometheusExporter;
+  /** Back-pressure signals to serve as `weft_event_loop_lag_seconds`, `weft_commit_queue_depth` and `weft_overload_shed_total`. */
+  overload?: OverloadSignals;
 }
 
 /**
@@ -51,6 +55,7 @@ export class PrometheusMetrics implements MetricsSink, AsyncDisposable {
   readonly #engineMetrics: EngineMetrics;
   readonly #requests: Counter;
   readonly #requestDuration: Histogram;
+  readonly #detachOverload: (() => void) | undefined;
   #closed: Promise<void> | undefined;
 
   constructor(engine: Engine, options: PrometheusMetricsOptions = {}) {
@@ -74,6 +79,7 @@ export class PrometheusMetrics implements MetricsSink, AsyncDisposable {
       unit: 's',
       advice: { explicitBucketBoundaries: HTTP_BUCKETS },
     });
+    this.#detachOverload = options.overload === undefined ? undefined : observeOverload(meter, options.overload);
   }
 
   recordRequest(route: string, method: string, status: number, durationMs: number): void {
@@ -95,6 +101,7 @@ export class PrometheusMetrics implements MetricsSink, AsyncDisposable {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#engineMetrics.close();
+      this.#detachOverload?.();
       if (this.#ownsExporter) await this.#provider.shutdown();
     })();
     return this.#closed;
