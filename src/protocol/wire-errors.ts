@@ -49,6 +49,8 @@ const STATUS_BY_CODE = {
   /** Anything the table does not name: a bug or an infrastructure failure, its details kept in the log. */
   internal: 500,
   engine_closed: 503,
+  /** The engine is behind (event-loop lag or commit queue over its bound): new runs are refused, with `Retry-After`. */
+  overloaded: 503,
 } as const satisfies Readonly<Record<string, number>>;
 
 /** A code the server answers with (`error.code` of a REST error, `error.data.code` over JSON-RPC). */
