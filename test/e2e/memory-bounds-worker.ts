@@ -7,7 +7,8 @@
  * runs started with idempotency keys, signal waits (some with a timeout, so a timer is armed and
  * cancelled), runs with an execution deadline that end long before it, updates with and without
  * idempotency keys and timeouts, queries, child runs, and bursts of more suspended runs than
- * `maxSuspendedInMemory` (the default, 1000) so runs are evicted and woken again. Between bursts
+ * `maxSuspendedInMemory` (the default, 1000) so runs are evicted and woken again, and live readers
+ * (a fleet event subscriber throughout, a watch of some runs to their end). Between bursts
  * nothing is evicted, as on a server whose load stays under the limit — where a structure that is
  * only cleaned by eviction grows. One run sleeps through it all with the earliest timer, as a long
  * sleep would in production. Prints one line per measurement: `heap <label> <bytes> <objects>`.
@@ -84,8 +85,12 @@ async function runOne(i: number): Promise<void> {
     case 4: {
       const timed = i % 8 === 4;
       const handle = await engine.start(ticket, timed, { id });
+      // Half of these are watched to their end: a live reader per run, as the watch route keeps.
+      const watched = timed ? undefined : readAll(await engine.watch(id));
       await engine.signal(id, go, i);
       expect((await handle.result()) === i, id);
+      const last = (await watched)?.at(-1);
+      expect(last === undefined || last.status === 'completed', id);
       return;
     }
     case 5:
@@ -107,6 +112,12 @@ async function runOne(i: number): Promise<void> {
       expect((await handle.result()) === i + 1, id);
     }
   }
+}
+
+async function readAll<T>(entries: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const entry of entries) all.push(entry);
+  return all;
 }
 
 function expect(ok: boolean, id: string): void {
@@ -146,6 +157,13 @@ function measure(label: string): void {
   console.log(`heap ${label} ${stats.heapSize} ${stats.objectCount}`);
 }
 
+// A fleet subscriber follows every event of the load, as a dashboard would.
+const following = new AbortController();
+let followed = 0;
+const follower = (async () => {
+  for await (const _event of engine.subscribeEvents({ signal: following.signal })) followed++;
+})();
+
 const started = performance.now();
 // Resident and unfinished throughout, with the earliest timer: nothing ahead of it in the timer
 // schedule can be cleaned up by reaching the front.
@@ -163,5 +181,8 @@ await burst(warmUp + quarter, BURST);
 await runMany(warmUp + 2 * quarter, runs - 2 * BURST - 2 * quarter);
 measure('end');
 console.log(`took ${Math.round(performance.now() - started)} ms`);
+following.abort();
+await follower;
+if (followed === 0) throw new Error('the fleet subscriber saw no event');
 await engine.close();
 await storage.close();
