@@ -344,6 +344,25 @@ export class EngineClosedError extends WeftError {
 }
 
 /**
+ * Code `read_timeout` (HTTP 503): a read (a listing, an aggregate, a page of events) was abandoned
+ * because it did not finish within the storage's read budget; nothing was changed. Retryable: the
+ * same read may fit once the store is less busy, or with a narrower filter. `details.budgetMs`, and
+ * `details.retryAfterSeconds` (the budget, rounded up) for a `Retry-After`.
+ *
+ * @example
+ * await engine.list({ type: 'ticket' }); // over SQLiteStorage's readWorker.budgetMs: rejects with code 'read_timeout'
+ */
+export class ReadTimeoutError extends WeftError {
+  constructor(what: string, budgetMs: number) {
+    super('read_timeout', `${what} did not finish within its ${budgetMs} ms budget and was abandoned; retry later`, {
+      retryable: true,
+      // As long as the read ran: an expensive read retried at once would most likely time out again.
+      details: { budgetMs, retryAfterSeconds: Math.max(1, Math.ceil(budgetMs / 1000)) },
+    });
+  }
+}
+
+/**
  * Code `update_not_handled`: `engine.update` named an update the run has registered no handler
  * for (`ctx.onUpdate`) at the point it reached. Nothing was recorded.
  */

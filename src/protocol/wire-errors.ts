@@ -49,6 +49,8 @@ const STATUS_BY_CODE = {
   /** Anything the table does not name: a bug or an infrastructure failure, its details kept in the log. */
   internal: 500,
   engine_closed: 503,
+  /** A read over the storage's time budget was abandoned (a listing, an aggregate, events); retry later. */
+  read_timeout: 503,
   /** The engine is behind (event-loop lag or commit queue over its bound): new runs are refused, with `Retry-After`. */
   overloaded: 503,
 } as const satisfies Readonly<Record<string, number>>;

@@ -41,13 +41,15 @@ import type { BoundMutation } from './bound-mutation.ts';
 import { bindMutation } from './bound-mutation.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { SQLiteDurability } from './open-database.ts';
-import { openDatabase } from './open-database.ts';
+import { isMemoryPath, openDatabase } from './open-database.ts';
 import type { OwnerLock } from './owner-lock.ts';
 import { isCorruption, StorageCorruptError } from './sqlite-errors.ts';
-import { aggregateRuns, listRuns } from './run-query.ts';
+import type { ReadArgs, ReadConnection, ReadOp, ReadResult } from './read-ops.ts';
+import { runReadOp } from './read-ops.ts';
+import type { ReadWorkerOptions } from './read-worker.ts';
+import { READ_WORKER, ReadWorker } from './read-worker.ts';
 import {
   toAttributes,
-  toEventRecord,
   toInboxMessage,
   toJournalEntry,
   toRunRecord,
@@ -70,6 +72,13 @@ export interface SQLiteStorageOptions {
    * a resolved commit survives power loss too, at the cost of an fsync per group.
    */
   durability?: SQLiteDurability;
+  /**
+   * Where listings, aggregates and event pages run. Default: on a read worker, a thread with its own
+   * read-only connection, so a heavy read never holds up commits; a read that outlasts `budgetMs`
+   * (default 5,000) is abandoned with `ReadTimeoutError` (`read_timeout`). `false`: inline on the
+   * engine's thread, as every read of a `':memory:'` database is.
+   */
+  readWorker?: boolean | ReadWorkerOptions;
 }
 
 /** Counters for observing group commit; they only ever grow. */
@@ -97,6 +106,8 @@ export class SQLiteStorage implements Storage {
   /** Listing and aggregate statements, whose SQL depends on the query. */
   readonly #queries: StatementCache;
   readonly #group: GroupCommit<readonly BoundMutation[]>;
+  /** Undefined when the heavy reads run inline (in memory, or `readWorker: false`). */
+  readonly #reads: ReadWorker | undefined;
   #closed = false;
   #transactions = 0;
   #commits = 0;
@@ -127,6 +138,11 @@ export class SQLiteStorage implements Storage {
     }
     this.#queries = new StatementCache(db);
     this.#group = new GroupCommit((batches) => this.#writeGroup(batches));
+    const readWorker = options.readWorker ?? true;
+    this.#reads =
+      readWorker === false || isMemoryPath(this.path)
+        ? undefined
+        : new ReadWorker(this.path, readWorker === true ? {} : readWorker, (op, args) => this.#readInline(op, args));
   }
 
   get stats(): SQLiteStorageStats {
@@ -201,11 +217,11 @@ export class SQLiteStorage implements Storage {
   }
 
   async listRuns(query: RunQuery, options: ListRunsOptions): Promise<RunPage> {
-    return this.#read(() => listRuns(this.#queries, query, options));
+    return this.#heavyRead('listRuns', [query, options]);
   }
 
   async aggregateRuns(groupBy: RunGroupBy, query: RunQuery, maxGroups: number): Promise<RunAggregate> {
-    return this.#read(() => aggregateRuns(this.#queries, groupBy, query, maxGroups));
+    return this.#heavyRead('aggregateRuns', [groupBy, query, maxGroups]);
   }
 
   async getUpdate(id: string): Promise<UpdateRecord | undefined> {
@@ -227,7 +243,7 @@ export class SQLiteStorage implements Storage {
   }
 
   async readEvents(afterSeq: number, limit: number): Promise<EventRecord[]> {
-    return this.#read(() => this.#statements.selectEvents.all({ afterSeq, limit: sqlLimit(limit) }).map(toEventRecord));
+    return this.#heavyRead('readEvents', [afterSeq, limit]);
   }
 
   async lastEventSeq(): Promise<number> {
@@ -262,6 +278,8 @@ export class SQLiteStorage implements Storage {
     this.#closed = true;
     try {
       this.#group.flush();
+      // Before the engine's connection: the reader's must be closed for this one to remove the WAL.
+      await this.#reads?.close();
       this.#queries.finalizeAll();
       finalizeStatements(this.#statements);
       // With every statement finalized the connection closes now, checkpointing and removing the WAL.
@@ -277,6 +295,22 @@ export class SQLiteStorage implements Storage {
 
   #assertOpen(): void {
     if (this.#closed) throw new StorageClosedError();
+  }
+
+  /** Test seam (`READ_WORKER` is not exported from the package): the read worker, if reads use one. */
+  get [READ_WORKER](): ReadWorker | undefined {
+    return this.#reads;
+  }
+
+  /** A read whose cost grows with the store: on the read worker when there is one, else inline. */
+  async #heavyRead<K extends ReadOp>(op: K, args: ReadArgs<K>): Promise<ReadResult<K>> {
+    this.#assertOpen();
+    return this.#reads === undefined ? this.#readInline(op, args) : this.#reads.run(op, args);
+  }
+
+  #readInline<K extends ReadOp>(op: K, args: ReadArgs<K>): ReadResult<K> {
+    const connection: ReadConnection = { statements: this.#statements, queries: this.#queries };
+    return this.#read(() => runReadOp(connection, op, args));
   }
 
   #read<T>(query: () => T): T {
