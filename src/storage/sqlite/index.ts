@@ -5,6 +5,9 @@
 export { SQLiteStorage } from './sqlite-storage.ts';
 export type { SQLiteStorageOptions, SQLiteStorageStats } from './sqlite-storage.ts';
 export type { SQLiteDurability } from './open-database.ts';
+export type { ReadWorkerOptions } from './read-worker.ts';
+export { StorageReadFailedError } from './read-worker.ts';
+export { ReadTimeoutError } from '../../core/errors.ts';
 export {
   StorageCorruptError,
   StorageLockedError,
