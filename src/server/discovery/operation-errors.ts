@@ -20,6 +20,8 @@ const RAISED_BY: { readonly [K in CatalogOperation['name']]: readonly string[] }
     'payload_not_serializable',
     'workflow_already_exists',
     'payload_too_large',
+    // Back-pressure (catalog.ts SHED_WHEN_OVERLOADED), with Retry-After.
+    'overloaded',
   ],
   'weft.workflows.list': ['invalid_argument'],
   'weft.workflows.aggregate': ['invalid_argument'],
