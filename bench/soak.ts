@@ -153,6 +153,13 @@ interface Child {
   stop(): Promise<number>;
 }
 
+/** The environment without the variables that would make the server demand a key the soak does not send. */
+function serverEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const name of ['WEFT_API_KEYS', 'WEFT_SERVER_AUTHENTICATION_REQUIRED', 'WEFT_ALLOWED_HOSTS']) delete env[name];
+  return env;
+}
+
 async function startServer(dbPath: string): Promise<Child> {
   const child = Bun.spawn(
     [
@@ -166,7 +173,7 @@ async function startServer(dbPath: string): Promise<Child> {
       '--workflows',
       'bench/soak-workflows.ts',
     ],
-    { cwd: ROOT, stdout: 'pipe', stderr: 'ignore', env: { ...process.env, WEFT_API_KEYS: undefined } },
+    { cwd: ROOT, stdout: 'pipe', stderr: 'ignore', env: serverEnv() },
   );
   let stopping: Promise<number> | undefined;
   const stop = (): Promise<number> =>
@@ -410,8 +417,40 @@ function printLegend(options: Options, dbPath: string): void {
   );
   console.log(
     'each row: time, req/s answered, then per kind "answered/s p50/p99 ms", errors by kind and status,\n' +
-      'server RSS, DB and WAL size, requests in flight, slots dropped (in-flight limit) and late (> 50 ms)',
+      'server RSS, DB and WAL size, requests in flight, slots dropped (in-flight limit) and late (> 50 ms),\n' +
+      "and the server's own event-loop lag, commit queue depth and starts refused (503), from /v1/metrics",
   );
+}
+
+/** The server's own view, scraped from `GET /v1/metrics` once a second. */
+interface ServerView {
+  lagMs: number | undefined;
+  queueDepth: number | undefined;
+  shed: number;
+}
+
+/** The values of every sample of metric `name` in Prometheus text. */
+function samples(text: string, name: string): number[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
+}
+
+/** Keeps `view` up to date until `signal` aborts. */
+async function scrapeMetrics(url: string, view: ServerView, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      const text = await (await fetch(`${url}/v1/metrics`, { signal })).text();
+      const lag = samples(text, 'weft_event_loop_lag_seconds')[0];
+      view.lagMs = lag === undefined ? undefined : lag * 1000;
+      view.queueDepth = samples(text, 'weft_commit_queue_depth')[0];
+      view.shed = samples(text, 'weft_overload_shed_total').reduce((sum, n) => sum + n, 0);
+    } catch {
+      // A missed scrape keeps the last view; the load's own figures are what counts.
+    }
+    await Bun.sleep(1000);
+  }
 }
 
 function row(
@@ -421,6 +460,7 @@ function row(
   pid: number,
   dbPath: string,
   inFlight: number,
+  server: ServerView,
 ): RowFigures {
   const all: number[] = [];
   const p99ByKind = new Map<Kind, number>();
@@ -439,7 +479,8 @@ function row(
   console.log(
     `${String(Math.round(atSeconds)).padStart(5)} s | ${fmt(all.length / spanSeconds, 0)} req/s | ${cells.join(' | ')} | errors ${errors} | ` +
       `RSS ${rss === undefined ? '-' : fmt(rss, 0)} MB, DB ${fmt(fileMb(dbPath))} MB, WAL ${fmt(fileMb(`${dbPath}-wal`))} MB | ` +
-      `in flight ${inFlight}, dropped ${window.dropped}, late ${window.late}`,
+      `in flight ${inFlight}, dropped ${window.dropped}, late ${window.late} | ` +
+      `server lag ${server.lagMs === undefined ? '-' : fmt(server.lagMs)} ms, commit queue ${server.queueDepth ?? '-'}, shed ${server.shed}`,
   );
   return { atSeconds, rssMb: rss, p99Ms: percentile(all, 99), p99ByKind };
 }
@@ -523,7 +564,7 @@ async function main(argv: string[]): Promise<number> {
     child = await startServer(dbPath);
     printLegend(options, dbPath);
     const soak = new Soak(child.url, options);
-    const rows = await drive(soak, options, child.pid, dbPath);
+    const rows = await drive(soak, options, child.pid, dbPath, child.url);
 
     await soak.idle(DRAIN_MS);
     const drainWindow = new Window();
@@ -559,8 +600,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** The open-loop schedule: slot k is due at start + k / rate; a row is printed every `rowSeconds`. */
-async function drive(soak: Soak, options: Options, pid: number, dbPath: string): Promise<RowFigures[]> {
+async function drive(soak: Soak, options: Options, pid: number, dbPath: string, url: string): Promise<RowFigures[]> {
   const rows: RowFigures[] = [];
+  const server: ServerView = { lagMs: undefined, queueDepth: undefined, shed: 0 };
+  const scraping = new AbortController();
+  const scraper = scrapeMetrics(url, server, scraping.signal);
   const start = performance.now();
   const end = start + options.seconds * 1000;
   let issued = 0;
@@ -570,7 +614,7 @@ async function drive(soak: Soak, options: Options, pid: number, dbPath: string):
     const due = Math.floor(((now - start) * options.rate) / 1000);
     for (; issued < due; issued++) soak.slot(start + (issued * 1000) / options.rate);
     if (now >= nextRow) {
-      rows.push(row(soak.window, (now - start) / 1000, (now - rowStart) / 1000, pid, dbPath, soak.inFlight));
+      rows.push(row(soak.window, (now - start) / 1000, (now - rowStart) / 1000, pid, dbPath, soak.inFlight, server));
       soak.window = new Window();
       rowStart = now;
       nextRow += options.rowSeconds * 1000;
@@ -579,7 +623,9 @@ async function drive(soak: Soak, options: Options, pid: number, dbPath: string):
   }
   const now = performance.now();
   if (now - rowStart > 100)
-    rows.push(row(soak.window, (now - start) / 1000, (now - rowStart) / 1000, pid, dbPath, soak.inFlight));
+    rows.push(row(soak.window, (now - start) / 1000, (now - rowStart) / 1000, pid, dbPath, soak.inFlight, server));
+  scraping.abort();
+  await scraper;
   return rows;
 }
 
