@@ -10,6 +10,12 @@
  */
 export { DEFAULT_HOSTNAME, DEFAULT_PORT, serve, STOP_GRACE_MS } from './serve.ts';
 export type { ServeOptions, WeftServer } from './serve.ts';
+export {
+  DEFAULT_MAX_COMMIT_QUEUE_DEPTH,
+  DEFAULT_MAX_EVENT_LOOP_LAG_MS,
+  DEFAULT_RETRY_AFTER_SECONDS,
+} from './overload/overload-guard.ts';
+export type { OverloadOptions } from './overload/overload-guard.ts';
 export { PrometheusMetrics } from './metrics/prometheus-metrics.ts';
 export type { PrometheusMetricsOptions } from './metrics/prometheus-metrics.ts';
 export { MetricName } from './metrics/metric-names.ts';
