@@ -98,15 +98,17 @@ describe('SQLiteStorage read worker', () => {
   });
 
   test('a read over its budget rejects with read_timeout, and the next read is answered by a new worker', async () => {
-    await using storage = new SQLiteStorage({ path: newPath(), readWorker: { budgetMs: 20 } });
+    await using storage = new SQLiteStorage({ path: newPath(), readWorker: { budgetMs: 200 } });
     await storage.commit([createRun('r1')]);
+    // Started and warm first, so the held read surely reaches its gate within its budget.
+    await storage.readEvents(0, 1);
     const held = readerOf(storage).holdNextRead();
     const stuck = storage.aggregateRuns('type', {}, 10);
     await held.reached;
     await expect(stuck).rejects.toMatchObject({
       code: 'read_timeout',
       retryable: true,
-      details: { budgetMs: 20, retryAfterSeconds: 1 },
+      details: { budgetMs: 200, retryAfterSeconds: 1 },
     });
     expect((await storage.listRuns({}, { limit: 10 })).total).toBe(1);
     expect(readerOf(storage).stats).toMatchObject({ spawned: 2, timedOut: 1 });

@@ -5,9 +5,13 @@
  * `open-database.ts` (lock, checks, pragmas, migrations), `owner-lock.ts` (one owner per file),
  * `group-commit.ts` + `write-group.ts` (many commits, one transaction), `bound-mutation.ts`
  * (mutations → statements, conflicts → contract errors), `run-query.ts` (listings and aggregates,
- * with `statement-cache.ts`), `attribute-value.ts`, `sqlite-statements.ts`, `sqlite-rows.ts`.
+ * with `statement-cache.ts`), `read-worker.ts` + `read-worker-entry.ts` + `read-ops.ts` (listings,
+ * aggregates and event pages on a thread of their own), `attribute-value.ts`,
+ * `sqlite-statements.ts`, `sqlite-rows.ts`.
  *
  * Traps it avoids:
+ * - A heavy read stalling every commit. `bun:sqlite` is synchronous; reads that grow with the store
+ *   run on the read worker's connection (WAL), within a time budget, so commits keep their latency.
  * - "Done" before durable. `commit` resolves only after the SQLite COMMIT of its group returned, with
  *   `synchronous` set by `durability`; a failed COMMIT rejects every commit of the group.
  * - Answering after close. Every method checks first and rejects with `StorageClosedError`; commits
