@@ -228,15 +228,15 @@ async function jsonRpc(call: Dispatch, maxBodyBytes: number): Promise<Response> 
     };
     const reply = await handleJsonRpc(body, call.engine, contextOf(call), authorize);
     if (reply === undefined) return new Response(null, { status: 204 });
-    // A call refused for overload says when to retry, in a batch too; alone, it also gets its 503.
-    const shed = (Array.isArray(reply) ? reply : [reply]).find(
-      (answer) => 'error' in answer && answer.error.data.code === 'overloaded',
-    );
-    const retryAfter =
-      shed !== undefined && 'error' in shed ? shed.error.data.details?.['retryAfterSeconds'] : undefined;
-    if (typeof retryAfter === 'number') call.headers['retry-after'] = String(retryAfter);
+    // A call turned away for load (overloaded, read_timeout) says when to retry, in a batch too;
+    // alone, it also gets its 503.
+    const answers = Array.isArray(reply) ? reply : [reply];
+    const retryAfter = answers
+      .map((answer) => ('error' in answer ? retryAfterOf(answer.error.data) : undefined))
+      .find((seconds) => seconds !== undefined);
+    if (retryAfter !== undefined) call.headers['retry-after'] = String(retryAfter);
     const single = Array.isArray(reply) || !('error' in reply) ? undefined : reply.error.data.code;
-    const status = single === 'forbidden' || single === 'overloaded' ? httpStatusOf(single) : 200;
+    const status = single !== undefined && STATUS_FORWARDED.has(single) ? httpStatusOf(single) : 200;
     return encodeResponse(reply, status, call.format);
   } catch (error) {
     if (!(error instanceof WeftHttpError)) throw error;
@@ -282,7 +282,25 @@ function errorResponse(thrown: unknown, request: Request, format: MediaType): Re
   const wire = toWireError(error);
   const status = httpStatusOf(wire.code);
   if (status === 500) console.error(`weft: ${request.method} ${request.url} failed:`, error);
-  return encodeResponse({ error: wire }, status, format);
+  const retryAfter = retryAfterOf(wire);
+  return encodeResponse(
+    { error: wire },
+    status,
+    format,
+    retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) },
+  );
+}
+
+/** Codes a single JSON-RPC call answers with their own HTTP status, so proxies and plain clients see them. */
+const STATUS_FORWARDED: ReadonlySet<string> = new Set(['forbidden', 'overloaded', 'read_timeout']);
+
+/**
+ * The `Retry-After` of a 503 (the server turned the call away for load: `overloaded`,
+ * `read_timeout`), from the `retryAfterSeconds` its error carries; `undefined` for anything else.
+ */
+function retryAfterOf(error: { code: string; details?: Record<string, unknown> }): number | undefined {
+  const seconds = error.details?.['retryAfterSeconds'];
+  return httpStatusOf(error.code) === 503 && typeof seconds === 'number' ? seconds : undefined;
 }
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

@@ -23,8 +23,9 @@ const RAISED_BY: { readonly [K in CatalogOperation['name']]: readonly string[] }
     // Back-pressure (catalog.ts SHED_WHEN_OVERLOADED), with Retry-After.
     'overloaded',
   ],
-  'weft.workflows.list': ['invalid_argument'],
-  'weft.workflows.aggregate': ['invalid_argument'],
+  // A read over the storage's budget (SQLite's read worker), with Retry-After.
+  'weft.workflows.list': ['invalid_argument', 'read_timeout'],
+  'weft.workflows.aggregate': ['invalid_argument', 'read_timeout'],
   'weft.workflows.get': ['workflow_not_found'],
   'weft.workflows.result': [
     'workflow_not_found',
@@ -64,7 +65,7 @@ const RAISED_BY: { readonly [K in CatalogOperation['name']]: readonly string[] }
     'workflow_not_running',
     'query_not_handled',
   ],
-  'weft.events.list': [],
+  'weft.events.list': ['read_timeout'],
 };
 
 /** Read a body (REST): malformed, too large, or in a format other than JSON and MessagePack. */
