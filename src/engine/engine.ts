@@ -499,14 +499,16 @@ export class Engine extends EventTarget implements AsyncDisposable {
 
   /**
    * Runs matching `filter`, newest first (`createdAt`, then id, descending), one page at a time;
-   * `total` counts every match. `failureCategory` is projected only with `include: ['failureCategory']`.
+   * `total` counts every match, exactly when `totalIsExact` (see `WorkflowList`). `failureCategory` is
+   * projected only with `include: ['failureCategory']`.
    */
   async list(options?: ListOptions): Promise<WorkflowList> {
     const query = toRunQuery(options);
     const page = pageOf(options);
     const withCategory = includesFailureCategory(options);
-    const { runs, total } = await this.#storage.listRuns(query, page);
-    return { items: runs.map((run) => toSummary(run, withCategory)), total, offset: page.offset, limit: page.limit };
+    const { runs, total, totalIsExact } = await this.#storage.listRuns(query, page);
+    const items = runs.map((run) => toSummary(run, withCategory));
+    return { items, total, totalIsExact, offset: page.offset, limit: page.limit };
   }
 
   /**

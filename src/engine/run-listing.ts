@@ -80,10 +80,16 @@ export interface WorkflowSummary {
   failureCategory?: FailureCategory | null;
 }
 
-/** One page of `engine.list`, newest first; `total` counts every match. */
+/**
+ * One page of `engine.list`, newest first. `total` counts every match when `totalIsExact`; it is
+ * exact for filters on status and type alone (or none) and whenever at most 1,000 runs match. Past
+ * that, counting would cost as much as reading every match, so `totalIsExact` is false and `total`
+ * is a lower bound (1,000, or `offset + items.length` when the page reaches further): show "1,000+".
+ */
 export interface WorkflowList {
   items: WorkflowSummary[];
   total: number;
+  totalIsExact: boolean;
   offset: number;
   limit: number;
 }

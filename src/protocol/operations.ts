@@ -145,7 +145,11 @@ export const listWorkflows = defineOperation({
   }),
   output: z.object({
     items: z.array(workflowSummary),
-    total: z.number().int(),
+    total: z
+      .number()
+      .int()
+      .describe('Every match when totalIsExact; otherwise a lower bound (more than 1,000 runs match)'),
+    totalIsExact: z.boolean().describe('True for filters on status and type alone, or when at most 1,000 runs match'),
     offset: z.number().int(),
     limit: z.number().int(),
   }),

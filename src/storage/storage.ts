@@ -168,10 +168,50 @@ export interface ListRunsOptions {
   offset?: number;
 }
 
-/** Newest first: `createdAt` descending, ties by `id` descending (binary order). `total` ignores limit and offset. */
+/**
+ * Most matches a listing counts exactly when its query filters on more than status and type: past it
+ * the count would cost as much as reading every match, so it stops (see `RunPage.totalIsExact`).
+ */
+export const LIST_TOTAL_CAP = 1_000;
+
+/**
+ * Newest first: `createdAt` descending, ties by `id` descending (binary order). `total` ignores limit
+ * and offset, and is exact (`totalIsExact: true`) when the query filters on nothing but statuses and
+ * types, or when at most `LIST_TOTAL_CAP` runs match. Otherwise more than `LIST_TOTAL_CAP` runs match,
+ * `totalIsExact` is false and `total` is a lower bound: `max(LIST_TOTAL_CAP, offset + runs.length)`.
+ * Every adapter follows this rule, so the same query says the same thing on each.
+ */
 export interface RunPage {
   runs: RunSummary[];
   total: number;
+  totalIsExact: boolean;
+}
+
+/** Whether `query` filters on statuses and types alone (or on nothing): the totals adapters keep exact. */
+export function isStatusTypeQuery(query: RunQuery): boolean {
+  for (const [field, value] of Object.entries(query) as [keyof RunQuery, unknown][]) {
+    if (value === undefined || field === 'statuses' || field === 'types') continue;
+    if (field === 'idPrefix' && value === '') continue;
+    if (field === 'attributes' && Object.values(value as object).every((v) => v === undefined)) continue;
+    return false;
+  }
+  return true;
+}
+
+/** The page's total under the `RunPage` rule, given an exact count or one that stopped past the cap. */
+export function boundedTotal(
+  counted: number,
+  exactAlways: boolean,
+  offset: number,
+  pageLength: number,
+): {
+  total: number;
+  totalIsExact: boolean;
+} {
+  if (exactAlways || counted <= LIST_TOTAL_CAP) return { total: counted, totalIsExact: true };
+  // An empty page past the matches says nothing more than the cap; `offset` may be huge there.
+  const reached = pageLength > 0 ? offset + pageLength : 0;
+  return { total: Math.max(LIST_TOTAL_CAP, reached), totalIsExact: false };
 }
 
 export type RunGroupBy = 'status' | 'type' | 'failureCategory' | `attribute:${string}`;

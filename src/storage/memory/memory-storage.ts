@@ -39,7 +39,7 @@ import type {
   UpdateRecord,
   WatchFrame,
 } from '../storage.ts';
-import { StorageConflict, StorageConflictError } from '../storage.ts';
+import { isStatusTypeQuery, StorageConflict, StorageConflictError } from '../storage.ts';
 import { StorageClosedError } from '../storage-closed-error.ts';
 import { AttributeIndex } from './attribute-index.ts';
 import { Inbox } from './inbox.ts';
@@ -166,7 +166,7 @@ export class MemoryStorage implements Storage {
 
   async listRuns(query: RunQuery, options: ListRunsOptions): Promise<RunPage> {
     this.#assertOpen();
-    return runPage(matchRuns(this.#runSource, query), options);
+    return runPage(matchRuns(this.#runSource, query), options, isStatusTypeQuery(query));
   }
 
   async aggregateRuns(groupBy: RunGroupBy, query: RunQuery, maxGroups: number): Promise<RunAggregate> {

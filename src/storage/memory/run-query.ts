@@ -12,7 +12,8 @@
  *   mean themselves.
  * - Locale-dependent order. Ties on `createdAt` break on binary id order.
  */
-import type { ListRunsOptions, RunQuery, RunRecord, RunStatus, RunSummary } from '../storage.ts';
+import type { ListRunsOptions, RunPage, RunQuery, RunRecord, RunStatus } from '../storage.ts';
+import { boundedTotal } from '../storage.ts';
 import type { AttributeIndex } from './attribute-index.ts';
 import { compareStrings } from './ordering.ts';
 import { copySummary } from './record-copies.ts';
@@ -39,12 +40,17 @@ export function matchRuns(source: RunSource, query: RunQuery): RunRecord[] {
   return found;
 }
 
-/** Copies of the `options` window of `runs`, newest first, with the total before the window. */
-export function runPage(runs: RunRecord[], options: ListRunsOptions): { runs: RunSummary[]; total: number } {
+/**
+ * Copies of the `options` window of `runs`, newest first, with the total before the window — bounded
+ * by the same rule as SQLite's (`RunPage`), although counting here is free, so that a query says the
+ * same on every adapter. `exactAlways` for queries on statuses and types alone.
+ */
+export function runPage(runs: RunRecord[], options: ListRunsOptions, exactAlways: boolean): RunPage {
   const offset = Math.max(0, Math.floor(options.offset ?? 0));
   const limit = Math.max(0, Math.floor(options.limit));
   runs.sort((a, b) => b.createdAt - a.createdAt || compareStrings(b.id, a.id));
-  return { runs: runs.slice(offset, offset + limit).map(copySummary), total: runs.length };
+  const page = runs.slice(offset, offset + limit).map(copySummary);
+  return { runs: page, ...boundedTotal(runs.length, exactAlways, offset, page.length) };
 }
 
 function candidateIds(source: RunSource, query: RunQuery): Iterable<string> {

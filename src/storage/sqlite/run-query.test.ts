@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import type { AttributeValue, Mutation, RunGroupBy, RunQuery, RunRecord, RunStatus } from '../storage.ts';
 import { makeRunRecord } from '../../testing/index.ts';
 import type { BoundSql } from './run-query.ts';
-import { aggregateRunsSql, listRunsSql, prefixEnd } from './run-query.ts';
+import { prefixEnd } from './query-terms.ts';
+import { aggregateRunsSql, listRunsSql } from './run-query.ts';
 import { SQLiteStorage } from './sqlite-storage.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-sqlite-query-'));
@@ -228,7 +229,7 @@ describe('odd arguments', () => {
 
   test('an attribute value no run can hold matches no run', async () => {
     const page = await storage.listRuns({ attributes: { tenant: Number.NaN } }, { limit: 10 });
-    expect(page).toEqual({ runs: [], total: 0 });
+    expect(page).toEqual({ runs: [], total: 0, totalIsExact: true });
   });
 
   test('setting an attribute to something other than a string, finite number or boolean is invalid_argument', async () => {
