@@ -39,6 +39,8 @@ interface Candidate extends ListDriver {
   ordered: boolean;
   /** `count` is exact however large (from `run_counts`), not cut at `SMALL + 1`. */
   exact?: boolean;
+  /** The matches are the oldest runs (`updatedBefore` / `deadlineBefore` alone). */
+  oldEnd?: boolean;
 }
 
 /** The index that drives the listing of `terms`, whose page ends `reach` (offset + limit) matches in. */
@@ -61,6 +63,9 @@ export function chooseDriver(
       ordered: (terms.statuses?.length ?? 1) === 1 && (terms.types?.length ?? 1) === 1,
     });
   }
+  // A range with only an upper bound on `updated_at` or `deadline` matches the oldest runs, so a
+  // newest-first walk would read every newer run before its first match: sorting the range is cheaper.
+  const oldEnd = (term: QueryTerm | undefined): boolean => term !== undefined && !term.sql.includes('>');
   const probes: [string, QueryTerm | undefined, boolean][] = [
     ['runs_by_failure_category', terms.failureCategory, terms.failureCategory?.params.length === 1],
     ['runs_by_created', terms.created, true],
@@ -70,7 +75,8 @@ export function chooseDriver(
   ];
   for (const [index, term, ordered] of probes) {
     if (term === undefined) continue;
-    candidates.push({ index, ordered, count: probe(statements, `runs r INDEXED BY ${index}`, term) });
+    const count = probe(statements, `runs r INDEXED BY ${index}`, term);
+    candidates.push({ index, ordered, count, oldEnd: !ordered && index !== 'sqlite_autoindex_runs_1' && oldEnd(term) });
   }
   terms.attributes.forEach((values, attribute) => {
     const term = { sql: 'a.key = ? AND a.kind = ? AND a.value = ?', params: values };
@@ -87,7 +93,7 @@ export function chooseDriver(
     const runs = statusTypeCount(statements, { attributes: [] });
     if (fewest.count < (reach * runs) / fewest.count) return fewest;
   }
-  return { index: 'runs_by_created' };
+  return candidates.find((candidate) => candidate.oldEnd === true) ?? { index: 'runs_by_created' };
 }
 
 function fewestOf(candidates: readonly Candidate[]): Candidate | undefined {

@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import type { AttributeValue, Mutation, RunGroupBy, RunQuery, RunRecord, RunStatus } from '../storage.ts';
 import { makeRunRecord } from '../../testing/index.ts';
 import type { BoundSql } from './run-query.ts';
-import { prefixEnd } from './query-terms.ts';
+import { chooseDriver } from './list-plan.ts';
+import { prefixEnd, queryTerms } from './query-terms.ts';
 import { aggregateRunsSql, listRunsSql } from './run-query.ts';
 import { SQLiteStorage } from './sqlite-storage.ts';
+import { StatementCache } from './statement-cache.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-sqlite-query-'));
 const path = join(dir, 'runs.db');
@@ -130,6 +132,33 @@ describe('query plans', () => {
       expect(groups.filter((step) => FULL_SCAN.test(step))).toEqual([]);
     });
   }
+
+  test('the listing names its driving index from bounded counts: the fewest matches, or a walk in page order', () => {
+    const cache = new StatementCache(reader);
+    const drive = (query: RunQuery): string => {
+      const terms = queryTerms(query);
+      if (terms === undefined) throw new Error('query matches nothing');
+      const driver = chooseDriver(cache, terms, query.parentId !== undefined, 20);
+      const sql = listRunsSql(query, { limit: 20 }, driver);
+      const plan = planOf(sql!.page);
+      expect(plan.filter((step) => FULL_SCAN.test(step))).toEqual([]);
+      return plan.join(' | ');
+    };
+    try {
+      // Status and type together: one range of the composite index, already newest first.
+      expect(drive({ statuses: ['failed'], types: ['order'] })).toContain('runs_by_status_type');
+      expect(drive({ statuses: ['failed'], types: ['order'] })).not.toContain('TEMP B-TREE');
+      // A rare attribute beside a common status: the attribute's few runs are read and sorted.
+      expect(drive({ statuses: ['pending', 'failed'], attributes: { vip: true } })).toContain('attributes_by_value');
+      // An id prefix matching most runs is not sorted whole: runs are walked newest first.
+      expect(drive({ idPrefix: 'run-' })).toContain('runs_by_created');
+      // A range with only an upper bound on updated_at matches the oldest runs: sort that range.
+      expect(drive({ updatedBefore: 9_000 })).toContain('runs_by_updated');
+      expect(drive({ deadlineAfter: 7_000 })).toContain('runs_by_deadline');
+    } finally {
+      cache.finalizeAll();
+    }
+  });
 
   test('values are bound, never written into the SQL text', () => {
     const sql = listRunsSql(

@@ -11,7 +11,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import type { AttributeValue, Mutation, RunQuery, RunRecord, Storage } from '../../storage/storage.ts';
-import { RunStatus } from '../../storage/storage.ts';
+import { LIST_TOTAL_CAP, RunStatus } from '../../storage/storage.ts';
 import type { ConformanceContext } from './helpers.ts';
 import { idsOf, makeRun, plain } from './helpers.ts';
 
@@ -273,6 +273,62 @@ export function describeListing({ open }: ConformanceContext): void {
         groups: [{ key: 'gold', count: 2 }],
         truncated: false,
       });
+    });
+  });
+
+  describe('how exact total is', () => {
+    /** `LIST_TOTAL_CAP + 5` runs of type 'many', every other one suspended, and one run of type 'few'. */
+    async function many(): Promise<Storage> {
+      const storage = await open();
+      const runs = Array.from({ length: LIST_TOTAL_CAP + 5 }, (_, i) =>
+        makeRun({
+          id: `m${String(i).padStart(5, '0')}`,
+          type: 'many',
+          createdAt: i,
+          status: i % 2 === 0 ? RunStatus.suspended : RunStatus.completed,
+        }),
+      );
+      runs.push(makeRun({ id: 'f1', type: 'few', createdAt: 5, status: RunStatus.suspended }));
+      await storage.commit(runs.map((run): Mutation => ({ op: 'createRun', run })));
+      return storage;
+    }
+
+    test('filters on status and type alone count every match exactly, however many', async () => {
+      const storage = await many();
+      for (const [query, total] of [
+        [{}, LIST_TOTAL_CAP + 6],
+        [{ types: ['many'] }, LIST_TOTAL_CAP + 5],
+        [{ statuses: [RunStatus.suspended], types: ['many', 'few'] }, Math.ceil((LIST_TOTAL_CAP + 5) / 2) + 1],
+      ] as const) {
+        expect(await storage.listRuns(query, { limit: 3 })).toMatchObject({ total, totalIsExact: true });
+      }
+    });
+
+    test('other filters count exactly up to LIST_TOTAL_CAP matches, and past it say so with a lower bound', async () => {
+      const storage = await many();
+      const few = await storage.listRuns({ idPrefix: 'm0000' }, { limit: 3 });
+      expect(few).toMatchObject({ total: 10, totalIsExact: true });
+      const capped = await storage.listRuns({ idPrefix: 'm', createdAfter: -1 }, { limit: 3 });
+      expect(capped).toMatchObject({ total: LIST_TOTAL_CAP, totalIsExact: false });
+      expect(idsOf(capped)).toEqual(['m01004', 'm01003', 'm01002']);
+      const deep = await storage.listRuns({ idPrefix: 'm' }, { limit: 3, offset: LIST_TOTAL_CAP });
+      expect(deep).toMatchObject({ total: LIST_TOTAL_CAP + 3, totalIsExact: false });
+      const past = await storage.listRuns({ idPrefix: 'm' }, { limit: 3, offset: LIST_TOTAL_CAP + 10 });
+      expect(past).toMatchObject({ runs: [], total: LIST_TOTAL_CAP, totalIsExact: false });
+    });
+
+    test('aggregates by status or type stay exact, with or without a filter', async () => {
+      const storage = await many();
+      expect(await storage.aggregateRuns('type', {}, 10)).toEqual({
+        total: LIST_TOTAL_CAP + 6,
+        groups: [
+          { key: 'many', count: LIST_TOTAL_CAP + 5 },
+          { key: 'few', count: 1 },
+        ],
+        truncated: false,
+      });
+      const filtered = await storage.aggregateRuns('status', { idPrefix: 'm' }, 10);
+      expect(filtered.total).toBe(LIST_TOTAL_CAP + 5);
     });
   });
 
