@@ -30,13 +30,13 @@ export interface ListDriver {
   index: string;
   /** Index into `QueryTerms.attributes` when an attribute drives. */
   attribute?: number;
+  /** The index yields this query's matches newest first, so a page needs no sort. */
+  ordered: boolean;
 }
 
 interface Candidate extends ListDriver {
   /** Matches, exact up to `SMALL + 1`. */
   count: number;
-  /** The index yields this query's matches newest first, so a page needs no sort. */
-  ordered: boolean;
   /** `count` is exact however large (from `run_counts`), not cut at `SMALL + 1`. */
   exact?: boolean;
   /** The matches are the oldest runs (`updatedBefore` / `deadlineBefore` alone). */
@@ -51,7 +51,7 @@ export function chooseDriver(
   reach: number,
 ): ListDriver {
   // A parent's children are few; SQLite's own choice there was already right, and stays.
-  if (hasParent) return { index: 'runs_by_parent' };
+  if (hasParent) return { index: 'runs_by_parent', ordered: true };
   const candidates: Candidate[] = [];
   const statusType = statusTypeTerm(terms);
   if (statusType !== undefined) {
@@ -84,7 +84,7 @@ export function chooseDriver(
     candidates.push({ index: 'attributes_by_value', attribute, ordered: false, count });
   });
   const fewest = fewestOf(candidates);
-  if (fewest === undefined || fewest.count <= SMALL) return fewest ?? { index: 'runs_by_created' };
+  if (fewest === undefined || fewest.count <= SMALL) return fewest ?? { index: 'runs_by_created', ordered: true };
   const walk = fewestOf(candidates.filter((candidate) => candidate.ordered));
   if (walk !== undefined) return walk;
   // Only status/type counts are exact past SMALL. Sorting all of those matches costs their count;
@@ -93,7 +93,7 @@ export function chooseDriver(
     const runs = statusTypeCount(statements, { attributes: [] });
     if (fewest.count < (reach * runs) / fewest.count) return fewest;
   }
-  return candidates.find((candidate) => candidate.oldEnd === true) ?? { index: 'runs_by_created' };
+  return candidates.find((candidate) => candidate.oldEnd === true) ?? { index: 'runs_by_created', ordered: true };
 }
 
 function fewestOf(candidates: readonly Candidate[]): Candidate | undefined {

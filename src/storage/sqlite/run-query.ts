@@ -67,9 +67,9 @@ export function listRunsSql(
       params: [...filter.params, sqlLimit(options.limit), sqlOffset(options.offset ?? 0)],
     },
     count: {
-      // In the page's order: a driver walked newest first must stop where the matches are, not
-      // start from the oldest end.
-      sql: `SELECT count(*) AS total FROM (SELECT 1 FROM ${filter.from}${where} ORDER BY r.created_at DESC, r.id DESC LIMIT ?)`,
+      // A driver walked newest first is counted in that order too, or the count would start from
+      // the oldest end, far from the matches; a driver that is sorted is counted unsorted.
+      sql: `SELECT count(*) AS total FROM (SELECT 1 FROM ${filter.from}${where}${driver?.ordered === true ? ' ORDER BY r.created_at DESC, r.id DESC' : ''} LIMIT ?)`,
       params: [...filter.params, LIST_TOTAL_CAP + 1],
     },
   };
