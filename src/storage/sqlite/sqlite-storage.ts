@@ -4,8 +4,8 @@
  * This file is the `Storage` surface only; each hard part lives in its own module:
  * `open-database.ts` (lock, checks, pragmas, migrations), `owner-lock.ts` (one owner per file),
  * `group-commit.ts` + `write-group.ts` (many commits, one transaction), `bound-mutation.ts`
- * (mutations → statements, conflicts → contract errors), `run-query.ts` + `query-terms.ts` + `list-plan.ts` (listings and aggregates,
- * with `statement-cache.ts`), `read-worker.ts` + `read-worker-entry.ts` + `read-ops.ts` (listings,
+ * (mutations → statements, conflicts → contract errors), `run-query.ts` + `query-terms.ts` +
+ * `list-plan.ts` (listings and aggregates, with `statement-cache.ts`), `read-worker.ts` + `read-worker-entry.ts` + `read-ops.ts` (listings,
  * aggregates and event pages on a thread of their own), `attribute-value.ts`,
  * `sqlite-statements.ts`, `sqlite-rows.ts`.
  *
