@@ -34,6 +34,8 @@ const ROOT = join(import.meta.dir, '..');
 const LATE_MS = 50;
 /** How long a single request may take before the client gives up on it (a result wait is 30 s). */
 const REQUEST_TIMEOUT_MS = 60_000;
+/** How many network errors are printed in full (the rest are only counted). */
+const MAX_NET_ERRORS_SHOWN = 10;
 /** How long the end of the run waits for requests in flight, then for the drain of unchecked runs. */
 const DRAIN_MS = 120_000;
 /** Concurrent requests of the final drain. */
@@ -243,6 +245,7 @@ class Soak {
   wrong: string[] = [];
   totals = { requests: 0, errors: 0, dropped: 0, late: 0, signals: 0 };
   #idle: (() => void) | undefined;
+  #netErrorsShown = 0;
 
   constructor(url: string, options: Options) {
     this.#url = url;
@@ -285,8 +288,16 @@ class Soak {
       });
       status = response.status;
       body = await response.json().catch(() => undefined);
-    } catch {
+    } catch (error) {
       status = 'net';
+      // The first few network errors are printed whole: a count alone cannot say what went wrong.
+      if (this.#netErrorsShown < MAX_NET_ERRORS_SHOWN) {
+        this.#netErrorsShown += 1;
+        const { name, message, code } = error as { name?: string; message?: string; code?: string };
+        console.error(
+          `soak: ${step.kind} network error after ${Math.round(performance.now() - started)} ms: ${name} ${code ?? ''} ${message}`,
+        );
+      }
     } finally {
       this.inFlight -= 1;
       if (this.inFlight === 0) this.#idle?.();
