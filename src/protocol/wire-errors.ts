@@ -20,6 +20,10 @@ const STATUS_BY_CODE = {
   invalid_params: 400,
   payload_not_serializable: 400,
   workflow_type_not_registered: 400,
+  /** A fleet event subscription asked to replay more retained events than `MAX_EVENT_REPLAY`. */
+  replay_window_too_large: 400,
+  /** A subscription method called over HTTP: it needs a WebSocket session on `/api/jsonrpc`. */
+  websocket_required: 400,
   unauthenticated: 401,
   forbidden: 403,
   origin_not_allowed: 403,
@@ -37,6 +41,8 @@ const STATUS_BY_CODE = {
   payload_too_large: 413,
   request_too_large: 413,
   unsupported_media_type: 415,
+  /** A real-time route asked for without `Upgrade: websocket` (or `Accept: text/event-stream` where offered). */
+  upgrade_required: 426,
   workflow_failed: 422,
   workflow_cancelled: 422,
   workflow_timed_out: 422,
@@ -44,6 +50,10 @@ const STATUS_BY_CODE = {
   update_not_handled: 422,
   query_not_handled: 422,
   rate_limited: 429,
+  /** A principal (or client address) holds as many real-time connections as the server allows. */
+  too_many_connections: 429,
+  /** A WebSocket session holds as many subscriptions (or calls in flight) as it may. */
+  too_many_subscriptions: 429,
   /** The client went away before the answer (nginx's 499): not a server error in the metrics. */
   client_closed_request: 499,
   /** Anything the table does not name: a bug or an infrastructure failure, its details kept in the log. */

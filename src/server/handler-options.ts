@@ -4,6 +4,8 @@
  */
 
 import type { NewWorkAdmission } from './overload/overload-guard.ts';
+import type { RealtimeHub } from './realtime/realtime-hub.ts';
+import type { SocketSession } from './realtime/socket-port.ts';
 import type { ServerSecurity } from './security/server-security.ts';
 
 /**
@@ -58,6 +60,12 @@ export interface HandlerOptions {
    * nothing is refused.
    */
   overload?: NewWorkAdmission;
+  /**
+   * The real-time state of the server (`createRealtimeHub`): limits, connections per caller,
+   * metrics. Build it once and pass the same object to every call. Without it, feeds use the
+   * default limits and connections per caller are not counted across requests.
+   */
+  realtime?: RealtimeHub;
 }
 
 /**
@@ -75,6 +83,13 @@ export interface ConnectionInfo {
    * answer. `serve()` maps it to Bun's `server.timeout(request, seconds)`.
    */
   keepOpen?: (ms: number) => void;
+  /**
+   * Upgrades the request to a WebSocket run by `session`, answering with `headers` (the chosen
+   * subprotocol, rate limit headers); false when the request is not a valid handshake. Without
+   * it, WebSocket routes answer 400 and only Server-Sent Events are offered. `serve()` maps it to
+   * Bun's `server.upgrade`.
+   */
+  upgrade?: (session: SocketSession, headers: Record<string, string>) => boolean;
 }
 
 /**

@@ -168,7 +168,13 @@ describe('transport', () => {
     const aggregate = await send('DELETE', '/api/v1/workflows/aggregate');
     expect(aggregate.status).toBe(405);
     expect(aggregate.headers.get('allow')).toBe('GET');
-    expect((await send('GET', '/api/jsonrpc')).headers.get('allow')).toBe('POST');
+    expect((await send('DELETE', '/api/jsonrpc')).headers.get('allow')).toBe('GET, POST');
+    // GET is the WebSocket upgrade: a plain GET is told so.
+    const plainGet = await send('GET', '/api/jsonrpc');
+    expect({ status: plainGet.status, upgrade: plainGet.headers.get('upgrade') }).toEqual({
+      status: 426,
+      upgrade: 'websocket',
+    });
     for (const path of ['/', '/api/v2/workflows', '/api/v1/nothing', '/api/v1/workflows/a/b/c', '/v1/workflows/']) {
       expect(await send('GET', path)).toMatchObject({ status: 404, body: errorOf('not_found') });
     }

@@ -37,6 +37,16 @@ import {
 } from './handler-options.ts';
 import { handleJsonRpc, guardedCalls, jsonRpcErrorResponse, jsonRpcParseError } from './jsonrpc/jsonrpc.ts';
 import { encodeResponse, readRequestBody, responseFormat, type MediaType } from './negotiation.ts';
+import { listEvents } from '../protocol/operations.ts';
+import { createRealtimeHub } from './realtime/realtime-hub.ts';
+import {
+  acceptsEventStream,
+  isUpgraded,
+  isWebSocketUpgrade,
+  serveFeed,
+  serveRpcSocket,
+  type RealtimeCall,
+} from './realtime/realtime-routes.ts';
 import { runRestOperation } from './rest-operation.ts';
 import { RouteTable, type RouteMatch } from './route-table.ts';
 import { OPEN_ADMISSION, type Admission, type GateRequest, type GuardedCall } from './security/access-gate.ts';
@@ -63,7 +73,9 @@ export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 type Target =
   | { kind: 'operation'; entry: CatalogEntry }
+  | { kind: 'feed'; feed: 'watch' | 'stream' }
   | { kind: 'jsonrpc' }
+  | { kind: 'jsonrpc-socket' }
   | { kind: 'openapi' }
   | { kind: 'openrpc' }
   | { kind: 'metrics' };
@@ -76,8 +88,11 @@ const routeTable = new RouteTable<Target>([
       target: { kind: 'operation', entry } as const,
     })),
     { method: 'GET', pattern: `${prefix}/metrics`, target: { kind: 'metrics' } as const },
+    { method: 'GET', pattern: `${prefix}/workflows/:id/watch`, target: { kind: 'feed', feed: 'watch' } as const },
+    { method: 'GET', pattern: `${prefix}/workflows/:id/stream`, target: { kind: 'feed', feed: 'stream' } as const },
   ]),
   { method: 'POST', pattern: '/api/jsonrpc', target: { kind: 'jsonrpc' } },
+  { method: 'GET', pattern: '/api/jsonrpc', target: { kind: 'jsonrpc-socket' } },
   { method: 'GET', pattern: '/openapi.json', target: { kind: 'openapi' } },
   { method: 'GET', pattern: '/openrpc.json', target: { kind: 'openrpc' } },
 ]);
@@ -134,7 +149,8 @@ export async function handleRequest(
     response = withHeaders(response, headers);
     if (security?.cors !== undefined) response = security.cors.apply(request, response);
   }
-  record(options.metrics, route, methodLabel(request.method), response.status, performance.now() - started);
+  const status = isUpgraded(response) ? 101 : response.status;
+  record(options.metrics, route, methodLabel(request.method), status, performance.now() - started);
   return response;
 }
 
@@ -155,6 +171,10 @@ async function dispatch(match: RouteMatch<Target>, call: Dispatch): Promise<Resp
   switch (target.kind) {
     case 'operation': {
       const { name, scope } = target.entry.spec;
+      // The fleet events as a feed: SSE for `Accept: text/event-stream`, or a WebSocket.
+      if (name === listEvents.name && (acceptsEventStream(call.request) || isWebSocketUpgrade(call.request))) {
+        return serveFeed(realtimeCall(call), 'events');
+      }
       if (scope !== null) {
         const admission = await admit(call, () => [{ method: name, scope }]);
         if (!admission.allows(scope)) throw new ForbiddenError(name, scope);
@@ -170,8 +190,12 @@ async function dispatch(match: RouteMatch<Target>, call: Dispatch): Promise<Resp
       if (outcome.status === 204) return new Response(null, { status: 204 });
       return encodeResponse(outcome.body, outcome.status, call.format);
     }
+    case 'feed':
+      return serveFeed(realtimeCall(call), target.feed, match.params['id']);
     case 'jsonrpc':
       return jsonRpc(call, maxBodyBytes);
+    case 'jsonrpc-socket':
+      return serveRpcSocket(realtimeCall(call));
     case 'openapi':
       return encodeResponse(openApiDocument(call.url.origin), 200, call.format);
     case 'openrpc':
@@ -243,6 +267,21 @@ async function jsonRpc(call: Dispatch, maxBodyBytes: number): Promise<Response> 
     Object.assign(call.headers, error.responseHeaders);
     return encodeResponse(jsonRpcErrorResponse(error), httpStatusOf(error.code), call.format);
   }
+}
+
+/** Real-time routes share the server's hub; an embedder without one gets default limits per request. */
+function realtimeCall(call: Dispatch): RealtimeCall {
+  const { signal: _signal, ...context } = contextOf(call);
+  return {
+    request: call.request,
+    url: call.url,
+    engine: call.engine,
+    hub: call.options.realtime ?? createRealtimeHub(),
+    security: call.options.security,
+    connection: call.connection,
+    context,
+    headers: call.headers,
+  };
 }
 
 function gateRequestOf(call: Dispatch): Omit<GateRequest, 'calls'> {

@@ -119,6 +119,36 @@ export function encodeResponse(
 }
 
 /**
+ * One WebSocket message: JSON text, or MessagePack bytes for `format` msgpack — the same encoding
+ * as `encodeResponse`, for frames and JSON-RPC answers on a socket.
+ *
+ * @example
+ * socket.send(encodeMessage({ jsonrpc: '2.0', id: 1, result: null }, MediaType.json));
+ */
+export function encodeMessage(value: unknown, format: MediaType): string | Uint8Array {
+  if (format === MediaType.msgpack) return packr.pack(value === undefined ? null : value);
+  return JSON.stringify(value === undefined ? null : value, jsonReplacer);
+}
+
+/**
+ * A WebSocket message a client sent, decoded with the guards of a request body: a text frame as
+ * JSON, a binary frame as MessagePack, nesting bounded. Throws `BadRequestError` when it does not parse.
+ *
+ * @example
+ * const body = decodeMessage(message); // then handleJsonRpc(body, …)
+ */
+export function decodeMessage(message: string | Uint8Array): unknown {
+  if (typeof message !== 'string') return objectsOf(parseMsgpack(message), 1);
+  let value: unknown;
+  try {
+    value = JSON.parse(message) as unknown;
+  } catch {
+    throw new BadRequestError('The message is not valid JSON');
+  }
+  return checkDepth(value);
+}
+
+/**
  * Values the engine's codec stores but JSON cannot spell, in the shape MessagePack gives them:
  * a Map as an object, a Set or typed array as an array, a bigint as a number when it is a safe
  * integer and as a decimal string otherwise, an Error as `{ name, message }`.

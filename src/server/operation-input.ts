@@ -23,9 +23,20 @@ import { InvalidParamsError } from './server-errors.ts';
  */
 export function parseOperationInput(spec: OperationSpec, raw: unknown): unknown {
   refuseProtoKeys(spec, raw);
-  const parsed = spec.input.safeParse(raw);
+  return parseWith(spec.name, spec.input, raw);
+}
+
+/**
+ * `raw` validated by `schema` (the params of a method outside the catalog, such as a subscription),
+ * or `InvalidParamsError` naming `method` and listing the issues.
+ *
+ * @example
+ * const params = parseWith('weft.events.subscribe', subscribeEvents.params, call.params ?? {});
+ */
+export function parseWith<T extends z.ZodType>(method: string, schema: T, raw: unknown): z.output<T> {
+  const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  throw new InvalidParamsError(spec.name, parsed.error.issues.map(toIssue));
+  throw new InvalidParamsError(method, parsed.error.issues.map(toIssue));
 }
 
 /** A zod issue as `InvalidParamsError` lists it: a record key's own complaint rather than "Invalid key in record". */

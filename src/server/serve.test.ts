@@ -80,6 +80,10 @@ describe('serve()', () => {
         MetricName.workflowsCancelled,
         MetricName.workflowsTimedOut,
         MetricName.overloadShed,
+        // No WebSocket or SSE connection in this test.
+        MetricName.realtimeConnections,
+        MetricName.realtimeFramesSent,
+        MetricName.realtimeSlowConsumerCloses,
       ];
       if (unseen.includes(name)) continue;
       expect(text).toContain(`# TYPE ${name} `);

@@ -38,6 +38,8 @@ import type { AuthConfig } from './security/auth-config.ts';
 import type { CorsOptions } from './security/cors.ts';
 import type { RateLimitOptions } from './security/rate-limiter.ts';
 import { createServerSecurity, type SecurityOptions } from './security/server-security.ts';
+import { createRealtimeHub, type RealtimeLimits } from './realtime/realtime-hub.ts';
+import type { SocketPort, SocketSession } from './realtime/socket-port.ts';
 import { openAccessWarning, startupAccess, type UnauthenticatedAccess } from './security/unauthenticated-access.ts';
 
 /**
@@ -126,6 +128,12 @@ export interface ServeOptions {
    * the engine writes to) to watch its commit queue. On by default; `false` turns it off.
    */
   overload?: OverloadOptions | false;
+  /**
+   * Bounds of WebSockets and Server-Sent Events: message size, subscriptions per socket, calls in
+   * flight, connections per principal, unsent bytes before a slow consumer is closed, stall time,
+   * heartbeat interval (docs/realtime.md, "Limits"). Each defaults as `DEFAULT_REALTIME_LIMITS` says.
+   */
+  realtime?: Partial<RealtimeLimits>;
 }
 
 /**
@@ -179,14 +187,23 @@ export function serve(options: ServeOptions): WeftServer {
     overload?.close();
     throw error;
   }
+  let realtime;
+  try {
+    realtime = createRealtimeHub(options.realtime, metrics);
+  } catch (error) {
+    overload?.close();
+    void metrics.close();
+    throw error;
+  }
   const handlerOptions: HandlerOptions = {
     maxBodyBytes,
     metrics,
     security,
+    realtime,
     ...(overload === undefined ? {} : { overload }),
     ...(options.resultTimeoutMs === undefined ? {} : { resultTimeoutMs: options.resultTimeoutMs }),
   };
-  let server: Bun.Server<undefined>;
+  let server: Bun.Server<SocketData>;
   try {
     server = Bun.serve({
       port: options.port ?? DEFAULT_PORT,
@@ -197,12 +214,38 @@ export function serve(options: ServeOptions): WeftServer {
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       idleTimeout: IDLE_TIMEOUT_SECONDS,
       routes,
-      fetch: (request, bun) =>
-        handleRequest(request, engine, handlerOptions, {
+      fetch: async (request, bun) => {
+        let upgraded = false;
+        const response = await handleRequest(request, engine, handlerOptions, {
           clientAddress: bun.requestIP(request)?.address,
-          keepOpen: (ms) =>
-            bun.timeout(request, Math.min(MAX_IDLE_TIMEOUT_SECONDS, Math.ceil(ms / 1000) + KEEP_OPEN_MARGIN_SECONDS)),
-        }),
+          keepOpen: (ms) => bun.timeout(request, idleTimeoutFor(ms)),
+          upgrade: (session, headers) =>
+            (upgraded = bun.upgrade(request, { data: { session, port: undefined }, headers })),
+        });
+        // Bun answers an upgraded request itself (101); a Response here would be an error.
+        return upgraded ? undefined : response;
+      },
+      websocket: {
+        maxPayloadLength: realtime.limits.maxMessageBytes,
+        // The outbox bounds what is queued (socket-port.ts); Bun's own limit must not drop frames first.
+        backpressureLimit: realtime.limits.maxBufferedBytes * 2,
+        closeOnBackpressureLimit: true,
+        // Pings keep a quiet subscribed socket (and any proxy on its way) open; a peer that answers
+        // nothing for this long is gone.
+        idleTimeout: SOCKET_IDLE_TIMEOUT_SECONDS,
+        sendPings: true,
+        open: (socket) => {
+          const port = portOf(socket);
+          socket.data.port = port;
+          socket.data.session.open(port);
+        },
+        message: (socket, message) => socket.data.session.message(message),
+        drain: (socket) => socket.data.session.drain(),
+        close: (socket) => {
+          if (socket.data.port !== undefined) socket.data.port.gone = true;
+          socket.data.session.closed();
+        },
+      },
       // handleRequest never throws; this is the net under it, still in the API's error format.
       error: (error) => {
         console.error('weft: a request failed outside the handler:', error);
@@ -221,6 +264,8 @@ export function serve(options: ServeOptions): WeftServer {
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      // Sockets and SSE streams are told the server is going away; they would hold the stop otherwise.
+      realtime.shutdown();
       const drained = server.stop(false);
       const force = setTimeout(() => void server.stop(true), STOP_GRACE_MS);
       try {
@@ -240,6 +285,41 @@ export function serve(options: ServeOptions): WeftServer {
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/** What Bun keeps per WebSocket: the session, and its port once open. */
+interface SocketData {
+  session: SocketSession;
+  port: (SocketPort & { gone: boolean }) | undefined;
+}
+
+/** Bun's idle timeout of a WebSocket, seconds: it sends a ping before, so only a dead peer reaches it. */
+const SOCKET_IDLE_TIMEOUT_SECONDS = 120;
+
+/** A Bun WebSocket as the port sessions send through. */
+function portOf(socket: Bun.ServerWebSocket<SocketData>): SocketPort & { gone: boolean } {
+  const port = {
+    gone: false,
+    send: (message: string | Uint8Array) => (port.gone ? 0 : socket.send(message)),
+    bufferedAmount: () => (port.gone ? 0 : socket.getBufferedAmount()),
+    close: (code: number, reason: string) => {
+      if (!port.gone) socket.close(code, reason);
+    },
+    terminate: () => {
+      if (!port.gone) socket.terminate();
+    },
+  };
+  return port;
+}
+
+/**
+ * The idle timeout, seconds, for a request about to wait `ms` quietly: the wait plus a margin, at
+ * most Bun's ceiling; 0 (none) for a response that stays open indefinitely (a Server-Sent Events
+ * stream, which sends its own heartbeats).
+ */
+function idleTimeoutFor(ms: number): number {
+  if (!Number.isFinite(ms)) return 0;
+  return Math.min(MAX_IDLE_TIMEOUT_SECONDS, Math.ceil(ms / 1000) + KEEP_OPEN_MARGIN_SECONDS);
 }
 
 function checkOptions(options: ServeOptions): ServeOptions {

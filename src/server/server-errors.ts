@@ -178,3 +178,57 @@ export class OverloadedError extends WeftHttpError {
     );
   }
 }
+
+/** 400: a subscription method called where there is no socket to send its notifications on. */
+export class WebSocketRequiredError extends WeftError {
+  constructor(method: string) {
+    super(
+      'websocket_required',
+      `${clip(method)} sends notifications: call it on a WebSocket session of /api/jsonrpc, not over HTTP`,
+      { details: { method: clip(method) } },
+    );
+  }
+}
+
+/** 400: a fleet event subscription whose cursor is further behind than a replay may reach. */
+export class ReplayWindowTooLargeError extends WeftError {
+  constructor(after: number, limit: number) {
+    super(
+      'replay_window_too_large',
+      `More than ${limit} retained events follow seq ${after}: page through GET /api/v1/events (weft.events.list) first, then subscribe from the last seq read`,
+      { details: { after, limit } },
+    );
+  }
+}
+
+/** 429: a principal (or client address) already holds as many real-time connections as allowed. */
+export class TooManyConnectionsError extends WeftError {
+  constructor(limit: number) {
+    super('too_many_connections', `This caller already holds ${limit} real-time connections, the most allowed`, {
+      details: { limit },
+    });
+  }
+}
+
+/** 429: a WebSocket session already holds as many subscriptions (or calls in flight) as it may. */
+export class TooManySubscriptionsError extends WeftError {
+  constructor(what: 'subscriptions' | 'calls in flight', limit: number) {
+    super('too_many_subscriptions', `This socket already holds ${limit} ${what}, the most allowed`, {
+      details: { limit, what },
+    });
+  }
+}
+
+/** 426 `upgrade_required`: a real-time route reached without `Upgrade: websocket` (or SSE `Accept` where offered). */
+export class UpgradeRequiredError extends WeftHttpError {
+  constructor(path: string, alternatives: string) {
+    super(
+      'upgrade_required',
+      `${clip(path)} is a real-time feed: ${alternatives}`,
+      { upgrade: 'websocket' },
+      {
+        path: clip(path),
+      },
+    );
+  }
+}

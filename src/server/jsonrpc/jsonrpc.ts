@@ -12,10 +12,11 @@
 import type { Engine } from '../../engine/engine.ts';
 import type { Scope } from '../../protocol/operation-spec.ts';
 import { httpStatusOf, JsonRpcCode, jsonRpcCodeOf, toWireError } from '../../protocol/wire-errors.ts';
+import { subscriptionMethods, type SubscriptionMethod } from '../../protocol/realtime.ts';
 import { Accepted, catalog, type OperationContext } from '../catalog.ts';
 import { openRpcDocument } from '../discovery/documents.ts';
-import { isPlainObject, parseOperationInput } from '../operation-input.ts';
-import { InvalidParamsError, MethodNotFoundError } from '../server-errors.ts';
+import { isPlainObject, parseOperationInput, parseWith } from '../operation-input.ts';
+import { InvalidParamsError, MethodNotFoundError, WebSocketRequiredError } from '../server-errors.ts';
 import type { GuardedCall } from '../security/access-gate.ts';
 import { JSON_RPC_MAX_BATCH } from './limits.ts';
 
@@ -47,6 +48,18 @@ export type JsonRpcResponse =
 /** The method every OpenRPC server answers with its document. */
 const DISCOVER = 'rpc.discover';
 
+/** The subscription methods by name: a WebSocket session answers them, HTTP refuses them. */
+const SUBSCRIPTION_METHODS: ReadonlyMap<string, SubscriptionMethod> = new Map(
+  subscriptionMethods.map((method) => [method.name, method]),
+);
+
+/**
+ * The subscription methods of one WebSocket session, by name: each gets its validated params and
+ * answers its result (see protocol/realtime.ts). Without them (HTTP) those methods fail with
+ * `websocket_required`.
+ */
+export type SessionMethods = ReadonlyMap<string, (params: Record<string, unknown>) => Promise<unknown>>;
+
 /**
  * Answers a parsed JSON-RPC body: a response for a call, an array of responses (in request order,
  * notifications left out) for a batch, `undefined` when there is nothing to answer (a notification,
@@ -62,8 +75,9 @@ export async function handleJsonRpc(
   engine: Engine,
   context: OperationContext,
   authorize: Authorize = () => undefined,
+  session?: SessionMethods,
 ): Promise<JsonRpcResponse | JsonRpcResponse[] | undefined> {
-  const run: Runner = { engine, context, authorize };
+  const run: Runner = { engine, context, authorize, session };
   if (!Array.isArray(body)) return answer(body, run);
   if (body.length === 0) return failure(null, invalidRequest('An empty batch is not a request'));
   if (body.length > JSON_RPC_MAX_BATCH) {
@@ -111,6 +125,7 @@ interface Runner {
   engine: Engine;
   context: OperationContext;
   authorize: Authorize;
+  session: SessionMethods | undefined;
 }
 
 /**
@@ -127,7 +142,7 @@ export function guardedCalls(body: unknown): GuardedCall[] {
   const calls: GuardedCall[] = [];
   for (const value of Array.isArray(body) ? body : [body]) {
     if (!isPlainObject(value) || typeof value['method'] !== 'string') continue;
-    const scope = catalog.get(value['method'])?.spec.scope;
+    const scope = (catalog.get(value['method'])?.spec ?? SUBSCRIPTION_METHODS.get(value['method']))?.scope;
     if (scope !== undefined && scope !== null) calls.push({ method: value['method'], scope });
   }
   return calls;
@@ -156,23 +171,35 @@ async function answer(value: unknown, run: Runner): Promise<JsonRpcResponse | un
   return call.id === undefined ? undefined : { jsonrpc: '2.0', id: call.id, result: result ?? null };
 }
 
-async function invoke(call: Call, { engine, context, authorize }: Runner): Promise<unknown> {
+async function invoke(call: Call, { engine, context, authorize, session }: Runner): Promise<unknown> {
   if (call.method === DISCOVER) {
     if (!isEmptyParams(call.params)) {
       throw new InvalidParamsError(DISCOVER, [{ path: '', message: `${DISCOVER} takes no params` }]);
     }
     return openRpcDocument(context.origin);
   }
+  const subscription = SUBSCRIPTION_METHODS.get(call.method);
+  if (subscription !== undefined) {
+    authorize(call.method, subscription.scope);
+    const handle = session?.get(call.method);
+    if (handle === undefined) throw new WebSocketRequiredError(call.method);
+    return handle(parseWith(call.method, subscription.params, byName(call)));
+  }
   const entry = catalog.get(call.method);
   if (entry === undefined) throw new MethodNotFoundError(call.method);
   if (entry.spec.scope !== null) authorize(call.method, entry.spec.scope);
-  if (Array.isArray(call.params)) {
-    throw new InvalidParamsError(call.method, [{ path: '', message: 'params must be an object (by name)' }]);
-  }
-  const input = parseOperationInput(entry.spec, call.params ?? {});
+  const input = parseOperationInput(entry.spec, byName(call));
   const output = await entry.handle(engine, input, context);
   // JSON-RPC has no 202: an accepted (still pending) answer is just the answer.
   return output instanceof Accepted ? (output.value as unknown) : output;
+}
+
+/** The params of a call that takes them by name; `InvalidParamsError` for positional ones. */
+function byName(call: Call): Record<string, unknown> {
+  if (Array.isArray(call.params)) {
+    throw new InvalidParamsError(call.method, [{ path: '', message: 'params must be an object (by name)' }]);
+  }
+  return call.params ?? {};
 }
 
 /** Reads a request object, or says why it is not one (with the id, when that could be read). */

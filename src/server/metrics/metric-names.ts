@@ -31,6 +31,12 @@ export const MetricName = {
   commitQueueDepth: 'weft_commit_queue_depth',
   /** Counter, `operation`, `reason` (`event_loop_lag`, `commit_queue`): calls refused with 503 `overloaded`. */
   overloadShed: 'weft_overload_shed_total',
+  /** Gauge, `route` (`watch`, `stream`, `events`, `jsonrpc`), `transport` (`websocket`, `sse`): real-time connections open. */
+  realtimeConnections: 'weft_realtime_connections',
+  /** Counter, `route`: frames sent on real-time connections (feed frames, notifications, JSON-RPC answers). */
+  realtimeFramesSent: 'weft_realtime_frames_sent_total',
+  /** Counter, `route`: connections closed with 4008 because the client read too slowly. */
+  realtimeSlowConsumerCloses: 'weft_realtime_slow_consumer_closes_total',
 } as const;
 /** One of the `MetricName` strings. */
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];

@@ -17,6 +17,8 @@ import { EngineMetrics } from './engine-metrics.ts';
 import { MetricName } from './metric-names.ts';
 import type { OverloadSignals } from '../overload/overload-guard.ts';
 import { observeOverload } from './overload-metrics.ts';
+import type { RealtimeMetricsSink } from '../realtime/realtime-hub.ts';
+import { RealtimeMetrics } from './realtime-metrics.ts';
 
 /** Upper bounds of the HTTP request duration buckets, in seconds. */
 const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -47,7 +49,7 @@ export interface PrometheusMetricsOptions {
  * const response = await handleRequest(request, engine, { metrics });
  * console.log(await metrics.render()); // # HELP weft_workflows_started_total ...
  */
-export class PrometheusMetrics implements MetricsSink, AsyncDisposable {
+export class PrometheusMetrics implements MetricsSink, RealtimeMetricsSink, AsyncDisposable {
   readonly exporter: PrometheusExporter;
   readonly #ownsExporter: boolean;
   readonly #provider: MeterProvider;
@@ -56,6 +58,7 @@ export class PrometheusMetrics implements MetricsSink, AsyncDisposable {
   readonly #requests: Counter;
   readonly #requestDuration: Histogram;
   readonly #detachOverload: (() => void) | undefined;
+  readonly #realtime: RealtimeMetrics;
   #closed: Promise<void> | undefined;
 
   constructor(engine: Engine, options: PrometheusMetricsOptions = {}) {
@@ -80,6 +83,23 @@ export class PrometheusMetrics implements MetricsSink, AsyncDisposable {
       advice: { explicitBucketBoundaries: HTTP_BUCKETS },
     });
     this.#detachOverload = options.overload === undefined ? undefined : observeOverload(meter, options.overload);
+    this.#realtime = new RealtimeMetrics(meter);
+  }
+
+  connectionOpened(route: string, transport: 'websocket' | 'sse'): void {
+    this.#realtime.connectionOpened(route, transport);
+  }
+
+  connectionClosed(route: string, transport: 'websocket' | 'sse'): void {
+    this.#realtime.connectionClosed(route, transport);
+  }
+
+  framesSent(route: string, count: number): void {
+    this.#realtime.framesSent(route, count);
+  }
+
+  slowConsumerClosed(route: string): void {
+    this.#realtime.slowConsumerClosed(route);
   }
 
   recordRequest(route: string, method: string, status: number, durationMs: number): void {

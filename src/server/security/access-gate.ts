@@ -42,6 +42,8 @@ export interface Admission {
   allows(scope: Scope): boolean;
   /** `X-RateLimit-*` headers, when a rate limit is set. */
   headers: Record<string, string>;
+  /** The authenticated principal's subject; absent on an open server. */
+  subject?: string;
 }
 
 /** The request facts the gate needs besides the request itself. */
@@ -118,6 +120,17 @@ export class AccessGate {
     throw new UnauthenticatedError(this.#count(addressKey(request), 1));
   }
 
+  /**
+   * A connection that will carry calls later (a JSON-RPC WebSocket): step 1 as `identify`, then the
+   * connection itself counts once against the rate limit. Returns the identity for `decide` on
+   * each message, and the rate limit headers.
+   */
+  async connect(request: Omit<GateRequest, 'calls'>): Promise<{ identity: Identity; headers: Record<string, string> }> {
+    const identity = await this.identify(request);
+    const key = identity === undefined ? addressKey(request) : `subject:${identity.principal.subject}`;
+    return { identity, headers: this.#count(key, 1) };
+  }
+
   /** Steps 2–4 for the calls of a request `identify` let through. */
   decide(gate: GateRequest, identity: Identity): Admission {
     if (gate.calls.length === 0) return OPEN_ADMISSION;
@@ -132,7 +145,7 @@ export class AccessGate {
     const key = authentication.ok ? `subject:${authentication.principal.subject}` : addressKey(gate);
     const headers = this.#count(key, cost);
     if (!authentication.ok) throw new UnauthenticatedError(headers);
-    return { allows, headers };
+    return { allows, headers, subject: authentication.principal.subject };
   }
 
   #count(key: string, cost: number): Record<string, string> {

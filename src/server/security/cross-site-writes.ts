@@ -28,3 +28,20 @@ export function isForbiddenCrossSiteWrite(request: Request, url: URL, cors: Cors
   if (URL.parse(origin)?.host === url.host) return false;
   return cors?.allowsOrigin(origin) !== true;
 }
+
+/**
+ * Whether a WebSocket upgrade comes from a browser page the server must not talk to: an `Origin`
+ * that is neither the server's own nor one `cors` allows, or the opaque `Origin: null` (sandboxed
+ * frames, `file://`), which never matches. CORS does not govern the WebSocket handshake — a page on
+ * any site can open a socket to any server, with the user's cookies — so the server refuses it.
+ *
+ * @example
+ * if (isForbiddenCrossOriginUpgrade(request, url, security?.cors)) throw new OriginNotAllowedError();
+ */
+export function isForbiddenCrossOriginUpgrade(request: Request, url: URL, cors: CorsPolicy | undefined): boolean {
+  const origin = request.headers.get('origin');
+  if (origin === null) return false;
+  if (origin.trim().toLowerCase() === 'null') return true;
+  if (URL.parse(origin)?.host === url.host) return false;
+  return cors?.allowsOrigin(origin) !== true;
+}
