@@ -158,6 +158,25 @@ export function jsonRpcErrorResponse(error: unknown): JsonRpcResponse {
   return failure(null, errorOf(error));
 }
 
+/**
+ * The answer to a body refused as a whole without running it (a socket over its limits): `error`
+ * for each call under its own id, nothing for notifications; a body that names no call at all
+ * gets `error` under id `null`.
+ *
+ * @example
+ * socket.send(JSON.stringify(jsonRpcRefusal(body, new TooManySubscriptionsError('calls in flight', 128))));
+ */
+export function jsonRpcRefusal(body: unknown, error: unknown): JsonRpcResponse | JsonRpcResponse[] | undefined {
+  const refusal = errorOf(error);
+  const refuse = (value: unknown): JsonRpcResponse | undefined => {
+    const { id } = readCall(value);
+    return id === undefined ? undefined : failure(id, refusal);
+  };
+  if (!Array.isArray(body) || body.length === 0) return refuse(body) ?? failure(null, refusal);
+  const answers = body.map(refuse).filter((answer) => answer !== undefined);
+  return answers.length === 0 ? undefined : answers;
+}
+
 async function answer(value: unknown, run: Runner): Promise<JsonRpcResponse | undefined> {
   const call = readCall(value);
   if (!('method' in call)) return failure(call.id, invalidRequest(call.problem));

@@ -30,8 +30,8 @@ import type { OperationContext } from '../catalog.ts';
 import {
   guardedCalls,
   handleJsonRpc,
-  jsonRpcErrorResponse,
   jsonRpcParseError,
+  jsonRpcRefusal,
   type JsonRpcResponse,
   type SessionMethods,
 } from '../jsonrpc/jsonrpc.ts';
@@ -135,7 +135,8 @@ export class RpcSocket implements SocketSession {
       return;
     }
     if (this.#inFlight >= limits.maxCallsInFlight) {
-      outbox.send(jsonRpcErrorResponse(new TooManySubscriptionsError('calls in flight', limits.maxCallsInFlight)));
+      const refusal = jsonRpcRefusal(body, new TooManySubscriptionsError('calls in flight', limits.maxCallsInFlight));
+      if (refusal !== undefined) outbox.send(refusal);
       return;
     }
     this.#inFlight += 1;
@@ -156,8 +157,8 @@ export class RpcSocket implements SocketSession {
       try {
         admission = gate.decide({ ...gateRequest, calls: guardedCalls(body) }, identity);
       } catch (error) {
-        // Over the rate limit: the whole message is refused, as an HTTP body would be.
-        if (error instanceof WeftError) return jsonRpcErrorResponse(error);
+        // Over the rate limit: the whole message is refused, each call under its id.
+        if (error instanceof WeftError) return jsonRpcRefusal(body, error);
         throw error;
       }
     }
