@@ -214,6 +214,14 @@ describe('subscriptions', () => {
       await byId(rpc, index);
     }
     expect((await byId(rpc, 2)).error?.data.code).toBe('too_many_subscriptions');
+    // A batch of subscribes cannot pass the bound together either.
+    await using batch = openTestSocket(`${server.url}/api/jsonrpc`);
+    await batch.opened;
+    batch.send(
+      ['a', 'b', 'c'].map((id) => ({ jsonrpc: '2.0', id, method: 'weft.workflows.subscribe', params: { id } })),
+    );
+    const answers = (await batch.until((messages) => messages.some(Array.isArray))).find(Array.isArray) as Message[];
+    expect(answers.filter((answer) => answer.error?.data.code === 'too_many_subscriptions').length).toBe(1);
     // Two result waits hold both call slots; the third call is refused at once.
     rpc.send({ jsonrpc: '2.0', id: 'r1', method: 'weft.workflows.result', params: { id: 'a' } });
     rpc.send({ jsonrpc: '2.0', id: 'r2', method: 'weft.workflows.result', params: { id: 'b' } });

@@ -72,6 +72,8 @@ export class RpcSocket implements SocketSession {
   #untrack: (() => void) | undefined;
   #inFlight = 0;
   #nextSubscription = 1;
+  /** Subscribe calls whose feed is being opened. */
+  #opening = 0;
 
   constructor(options: RpcSocketOptions) {
     this.#options = options;
@@ -174,11 +176,18 @@ export class RpcSocket implements SocketSession {
     starting: (() => void)[],
   ): Promise<{ subscription: string }> {
     const { hub, engine } = this.#options;
-    if (this.#subscriptions.size >= hub.limits.maxSubscriptionsPerSocket) {
+    // Subscriptions still opening count too: a batch of subscribes must not pass the bound together.
+    if (this.#subscriptions.size + this.#opening >= hub.limits.maxSubscriptionsPerSocket) {
       throw new TooManySubscriptionsError('subscriptions', hub.limits.maxSubscriptionsPerSocket);
     }
     const abort = new AbortController();
-    const frames = await openFeed(engine, request, abort.signal);
+    let frames: AsyncIterable<FeedFrame>;
+    this.#opening += 1;
+    try {
+      frames = await openFeed(engine, request, abort.signal);
+    } finally {
+      this.#opening -= 1;
+    }
     const id = `s${this.#nextSubscription++}`;
     if (this.#closed.signal.aborted) {
       abort.abort();
