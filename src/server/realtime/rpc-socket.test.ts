@@ -235,4 +235,14 @@ describe('subscriptions', () => {
     rpc.send({ jsonrpc: '2.0', id: 'r4', method: 'weft.system.health' });
     expect((await byId(rpc, 'r4')).result).toEqual({ status: 'ok' });
   });
+
+  test('a message over maxMessageBytes closes the socket with 1009', async () => {
+    const server = await start({ realtime: { maxMessageBytes: 1024 } });
+    await using rpc = openTestSocket(`${server.url}/api/jsonrpc`);
+    await rpc.opened;
+    rpc.send({ jsonrpc: '2.0', id: 1, method: 'weft.system.health', params: {} });
+    await byId(rpc, 1);
+    rpc.send({ jsonrpc: '2.0', id: 2, method: 'weft.system.health', params: { pad: 'x'.repeat(2048) } });
+    expect((await rpc.closed).code).toBe(1009);
+  });
 });
