@@ -12,3 +12,8 @@ export type { SecurityOptions, ServerSecurity } from './security/server-security
 export type { AuthAuditEvent, AuthConfig, Principal } from './security/auth-config.ts';
 export type { CorsOptions } from './security/cors.ts';
 export type { RateLimitOptions } from './security/rate-limiter.ts';
+export { createRealtimeHub, DEFAULT_REALTIME_LIMITS, RealtimeHub } from './realtime/realtime-hub.ts';
+export type { RealtimeLimits, RealtimeMetricsSink } from './realtime/realtime-hub.ts';
+export type { SocketPort, SocketSession } from './realtime/socket-port.ts';
+export { CloseCode, MAX_EVENT_REPLAY, Subprotocol } from '../protocol/realtime.ts';
+export type { ChunkFrame, EventFrame, WatchFrame } from '../protocol/realtime.ts';

@@ -35,3 +35,7 @@ export { AUTHENTICATION_REQUIRED_ENV, AuthenticationRequiredError } from './secu
 export type { UnauthenticatedAccess } from './security/unauthenticated-access.ts';
 export { DASHBOARD_ROUTES } from './dashboard.ts';
 export type { DashboardRouteTarget } from './dashboard.ts';
+export { DEFAULT_REALTIME_LIMITS } from './realtime/realtime-hub.ts';
+export type { RealtimeLimits } from './realtime/realtime-hub.ts';
+export { CloseCode, MAX_EVENT_REPLAY, Subprotocol } from '../protocol/realtime.ts';
+export type { ChunkFrame, EventFrame, WatchFrame } from '../protocol/realtime.ts';
