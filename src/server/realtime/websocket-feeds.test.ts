@@ -270,4 +270,29 @@ describe('the server side of a socket', () => {
       /weft_http_requests_total\{route="\/api\/v1\/workflows\/:id\/watch",method="GET",status="101"/,
     );
   });
+
+  test('a broken handshake is 400 and a client that walks away frees its slot, on both transports', async () => {
+    const server = await start({ realtime: { maxConnectionsPerPrincipal: 1 } });
+    await server.engine.start(talker, undefined, { id: 'b' });
+    const noKey = handshake('/api/v1/workflows/b/watch').replace(/Sec-WebSocket-Key: .*\r\n/, '');
+    const broken = await rawRequest(server.port, noKey);
+    expect(broken.status).toBe(400);
+    expect(JSON.parse(broken.body)).toMatchObject({ error: { code: 'bad_request' } });
+    // The refused handshake held no slot: an SSE stream gets it, and gives it back when abandoned.
+    const controller = new AbortController();
+    const response = await fetch(`${server.url}/api/v1/workflows/b/stream`, {
+      headers: { accept: 'text/event-stream' },
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    await reader.read();
+    expect((await rawRequest(server.port, handshake('/api/v1/workflows/b/watch'))).status).toBe(429);
+    controller.abort();
+    let status = 429;
+    while (status === 429) {
+      await Bun.sleep(10);
+      status = (await rawRequest(server.port, handshake('/api/v1/workflows/b/watch'))).status;
+    }
+    expect(status).toBe(101);
+  });
 });
