@@ -27,7 +27,7 @@ import { WeftError } from '../core/errors.ts';
 import type { Scope } from '../protocol/operation-spec.ts';
 import { httpStatusOf, toWireError } from '../protocol/wire-errors.ts';
 import { catalog, type CatalogEntry, type OperationContext } from './catalog.ts';
-import { openApiDocument, openRpcDocument } from './discovery/documents.ts';
+import { asyncApiDocument, openApiDocument, openRpcDocument } from './discovery/documents.ts';
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_RESULT_TIMEOUT_MS,
@@ -78,6 +78,7 @@ type Target =
   | { kind: 'jsonrpc-socket' }
   | { kind: 'openapi' }
   | { kind: 'openrpc' }
+  | { kind: 'asyncapi' }
   | { kind: 'metrics' };
 
 const routeTable = new RouteTable<Target>([
@@ -95,6 +96,7 @@ const routeTable = new RouteTable<Target>([
   { method: 'GET', pattern: '/api/jsonrpc', target: { kind: 'jsonrpc-socket' } },
   { method: 'GET', pattern: '/openapi.json', target: { kind: 'openapi' } },
   { method: 'GET', pattern: '/openrpc.json', target: { kind: 'openrpc' } },
+  { method: 'GET', pattern: '/asyncapi.json', target: { kind: 'asyncapi' } },
 ]);
 
 /**
@@ -200,6 +202,8 @@ async function dispatch(match: RouteMatch<Target>, call: Dispatch): Promise<Resp
       return encodeResponse(openApiDocument(call.url.origin), 200, call.format);
     case 'openrpc':
       return encodeResponse(openRpcDocument(call.url.origin), 200, call.format);
+    case 'asyncapi':
+      return encodeResponse(asyncApiDocument(call.url.origin), 200, call.format);
     case 'metrics': {
       const metrics = call.options.metrics;
       if (metrics === undefined) throw new RouteNotFoundError(call.url.pathname);

@@ -7,6 +7,7 @@ import { MAX_ATTRIBUTES_PER_RUN } from '../../engine/run-listing.ts';
 import { WIRE_ERROR_CODES } from '../../protocol/wire-errors.ts';
 import type { OperationSpec } from '../../protocol/operation-spec.ts';
 import { operations } from '../../protocol/operations.ts';
+import { notifications, subscriptionMethods } from '../../protocol/realtime.ts';
 import { catalog } from '../catalog.ts';
 import { handleRequest } from '../handler.ts';
 import { testServers } from '../../testing/test-servers.ts';
@@ -18,6 +19,8 @@ type OpenApiOperation = {
   requestBody?: { content: Record<string, unknown> };
   responses: Record<string, { content?: Record<string, unknown> }>;
 };
+const { start, openEngine } = testServers();
+
 type OpenRpcMethod = { name: string; params: { name: string; required: boolean }[]; result: unknown };
 
 const specs = operations as readonly OperationSpec[];
@@ -152,6 +155,7 @@ describe('the OpenAPI document', () => {
     expect(paths['/v1/metrics']?.['get']?.responses['200']?.content).toHaveProperty(['text/plain']);
     expect(paths['/openapi.json']?.['get']).toBeDefined();
     expect(paths['/openrpc.json']?.['get']).toBeDefined();
+    expect(paths['/asyncapi.json']?.['get']).toBeDefined();
     expect(paths['/api/jsonrpc']?.['post']).toBeDefined();
   });
 });
@@ -166,8 +170,8 @@ describe('the OpenRPC document', () => {
     expect(validateOpenRPCDocument(broken as never)).not.toBe(true);
   });
 
-  test('has one method per catalog operation, by name, with one param per input field', () => {
-    expect(methods.map((m) => m.name)).toEqual([...catalog.keys()]);
+  test('has one method per catalog operation, by name, with one param per input field, then the subscription methods', () => {
+    expect(methods.map((m) => m.name)).toEqual([...catalog.keys(), ...subscriptionMethods.map((m) => m.name)]);
     const start = methods.find((m) => m.name === 'weft.workflows.start')!;
     expect(start.params.map((p) => [p.name, p.required])).toEqual([
       ['type', true],
@@ -200,6 +204,74 @@ describe('the OpenRPC document', () => {
   });
 });
 
+describe('the subscription methods in the OpenRPC document', () => {
+  type Method = OpenRpcMethod & { description: string; errors: { data: { codes: string[] } }[] };
+  const byName = (name: string) => methods.find((m) => m.name === name) as Method;
+
+  test('each has its params and result from protocol/realtime.ts, and says it needs a WebSocket', () => {
+    const subscribe = byName('weft.workflows.subscribe');
+    expect(subscribe.params.map((p) => [p.name, p.required])).toEqual([
+      ['id', true],
+      ['after', false],
+    ]);
+    expect(subscribe.result).toMatchObject({ schema: { required: ['subscription'] } });
+    expect(byName('weft.events.subscribe').params.map((p) => [p.name, p.required])).toEqual([['after', false]]);
+    for (const { name } of subscriptionMethods) {
+      const method = byName(name);
+      expect(method.description).toContain('websocket_required');
+      expect(method.errors.flatMap((error) => error.data.codes)).toContain('websocket_required');
+    }
+    expect(byName('weft.events.subscribe').errors.flatMap((error) => error.data.codes)).toContain(
+      'replay_window_too_large',
+    );
+  });
+
+  test('a validator built from the document checks their params', () => {
+    const validator = new MethodCallValidator(structuredClone(openRpcDocument()) as never);
+    expect(validator.validate('weft.workflows.subscribe', { id: 'o-1', after: 3 })).toEqual([]);
+    const bad = validator.validate('weft.workflows.subscribe', { after: -2 });
+    expect(Array.isArray(bad) && bad.length > 0).toBe(true);
+  });
+
+  test('the notifications they send are in x-weft-notifications with their params, and named in the description', () => {
+    const listed = openRpcDocument()['x-weft-notifications'] as { name: string; params: { name: string }[] }[];
+    expect(listed.map((n) => n.name)).toEqual(Object.values(notifications).map((n) => n.method));
+    expect(listed.find((n) => n.name === 'weft.workflows.changed')!.params.map((p) => p.name)).toEqual([
+      'subscription',
+      'frame',
+    ]);
+    const description = (openRpcDocument()['info'] as { description: string }).description;
+    for (const { method } of Object.values(notifications)) expect(description).toContain(method);
+  });
+
+  test('rpc.discover over HTTP and GET /openrpc.json list them, and calling one over HTTP is websocket_required', async () => {
+    const engine = await openEngine();
+    const discover = await handleRequest(
+      new Request('http://weft.test/api/jsonrpc', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([
+          { jsonrpc: '2.0', id: 1, method: 'rpc.discover' },
+          { jsonrpc: '2.0', id: 2, method: 'weft.events.subscribe', params: {} },
+        ]),
+      }),
+      engine,
+    );
+    const [discovered, subscribed] = (await discover.json()) as [
+      { result: { methods: { name: string }[] } },
+      { error: { data: { code: string } } },
+    ];
+    const served = (await (await handleRequest(new Request('http://weft.test/openrpc.json'), engine)).json()) as {
+      methods: { name: string }[];
+    };
+    for (const listing of [discovered.result.methods, served.methods]) {
+      const names = listing.map((m) => m.name);
+      for (const { name } of subscriptionMethods) expect(names).toContain(name);
+    }
+    expect(subscribed.error.data.code).toBe('websocket_required');
+  });
+});
+
 describe('both documents', () => {
   test('are built once and frozen', () => {
     expect(openApiDocument()).toBe(openApiDocument());
@@ -217,7 +289,6 @@ describe('both documents', () => {
 });
 
 describe('what client generators found missing', () => {
-  const { start } = testServers();
   type Responses = Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }>;
   const schemaOf = (path: string, method: string): Record<string, unknown> =>
     (paths[path]![method]!.responses as Responses)['200']!.content!['application/json']!.schema;

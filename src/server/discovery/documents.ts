@@ -1,7 +1,7 @@
 /**
- * The discovery documents a server publishes: `GET /openapi.json` (OpenAPI 3.1, the REST API) and
- * `GET /openrpc.json` (OpenRPC 1.3.2, the JSON-RPC methods, also the answer to `rpc.discover`).
- * Both are generated from the operation catalog the first time they are asked for, then shared.
+ * The discovery documents a server publishes: `GET /openapi.json` (OpenAPI 3.1, the REST API),
+ * `GET /openrpc.json` (OpenRPC 1.3.2, the JSON-RPC methods, also the answer to `rpc.discover`) and
+ * `GET /asyncapi.json` (AsyncAPI 3.0, the WebSocket channels). All are generated from the operation catalog the first time they are asked for, then shared.
  *
  * Traps it avoids:
  * - A shared document changed by one caller for all. The cached documents are deeply frozen; a
@@ -11,11 +11,13 @@
  *   catalog part is still built once. No origin is cached, so a client's `Host` cannot grow memory.
  */
 import packageJson from '../../../package.json' with { type: 'json' };
+import { asyncApiServers, buildAsyncApiDocument } from './asyncapi-document.ts';
 import { buildOpenApiDocument, openApiServers } from './openapi-document.ts';
 import { buildOpenRpcDocument, openRpcServers } from './openrpc-document.ts';
 
 let openApi: Record<string, unknown> | undefined;
 let openRpc: Record<string, unknown> | undefined;
+let asyncApi: Record<string, unknown> | undefined;
 
 /**
  * The OpenAPI 3.1 document of the REST API, served at `GET /openapi.json`. Built once, frozen.
@@ -41,6 +43,19 @@ export function openApiDocument(origin?: string): Record<string, unknown> {
 export function openRpcDocument(origin?: string): Record<string, unknown> {
   openRpc ??= deepFreeze(buildOpenRpcDocument(packageJson.version));
   return origin === undefined ? openRpc : Object.freeze({ ...openRpc, servers: deepFreeze(openRpcServers(origin)) });
+}
+
+/**
+ * The AsyncAPI 3.0 document of the real-time API (the feed sockets and the JSON-RPC session),
+ * served at `GET /asyncapi.json`. Built once, frozen. With `origin`, its server is that origin as
+ * `ws://` (`wss://` for `https`); without, `ws://127.0.0.1:3000`.
+ *
+ * @example
+ * const channels = Object.keys(asyncApiDocument().channels as object); // ['workflowWatch', …]
+ */
+export function asyncApiDocument(origin?: string): Record<string, unknown> {
+  asyncApi ??= deepFreeze(buildAsyncApiDocument(packageJson.version));
+  return origin === undefined ? asyncApi : Object.freeze({ ...asyncApi, servers: deepFreeze(asyncApiServers(origin)) });
 }
 
 function deepFreeze<T>(value: T): T {

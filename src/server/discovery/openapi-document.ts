@@ -45,7 +45,7 @@ const TAGS = [
   { name: 'updates', description: 'Results of updates sent to runs' },
   { name: 'events', description: 'The fleet event log' },
   { name: 'system', description: 'Health and metrics' },
-  { name: 'discovery', description: 'The OpenAPI and OpenRPC documents' },
+  { name: 'discovery', description: 'The OpenAPI, OpenRPC and AsyncAPI documents' },
   { name: 'jsonrpc', description: 'The same operations over JSON-RPC 2.0' },
 ];
 
@@ -104,7 +104,7 @@ export function openApiServers(origin?: string): Record<string, unknown>[] {
 }
 
 /** The tag of an operation: the middle of its name (`weft.workflows.start` → `workflows`). */
-export function tagOf(spec: OperationSpec): string {
+export function tagOf(spec: Pick<OperationSpec, 'name'>): string {
   return spec.name.split('.')[1] ?? 'system';
 }
 
@@ -280,6 +280,14 @@ function fixedPaths(): Record<string, Record<string, unknown>> {
         responses: { '200': { description: 'OK', content: json({ type: 'object' }) } },
       },
     },
+    '/asyncapi.json': {
+      get: {
+        operationId: 'asyncApiDocument',
+        summary: 'The AsyncAPI 3.0 document of the WebSocket channels (feeds and the JSON-RPC session)',
+        tags: ['discovery'],
+        responses: { '200': { description: 'OK', content: json({ type: 'object' }) } },
+      },
+    },
     '/api/jsonrpc': {
       post: {
         operationId: 'jsonRpc',
@@ -324,6 +332,38 @@ function fixedPaths(): Record<string, Record<string, unknown>> {
   };
 }
 
+/**
+ * A JSON-RPC response (`result` or `error`, whose `data` carries the Weft code), in keywords that
+ * mean the same in JSON Schema 2020-12 and draft-07: the AsyncAPI document uses it too.
+ */
+export const JSON_RPC_RESPONSE_SCHEMA: JsonSchema = {
+  type: 'object',
+  required: ['jsonrpc', 'id'],
+  properties: {
+    jsonrpc: { const: '2.0' },
+    id: { type: ['string', 'number', 'null'] },
+    result: {},
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'integer' },
+        message: { type: 'string' },
+        data: {
+          type: 'object',
+          required: ['code', 'status'],
+          properties: {
+            code: { type: 'string', enum: WIRE_ERROR_CODES },
+            status: { type: 'integer' },
+            details: { type: 'object', additionalProperties: true },
+          },
+        },
+      },
+    },
+  },
+  oneOf: [{ required: ['result'] }, { required: ['error'] }],
+};
+
 const COMPONENT_SCHEMAS = {
   Error: {
     type: 'object',
@@ -355,33 +395,7 @@ const COMPONENT_SCHEMAS = {
       id: { type: ['string', 'number', 'null'], description: 'Absent for a notification' },
     },
   },
-  JsonRpcResponse: {
-    type: 'object',
-    required: ['jsonrpc', 'id'],
-    properties: {
-      jsonrpc: { const: '2.0' },
-      id: { type: ['string', 'number', 'null'] },
-      result: {},
-      error: {
-        type: 'object',
-        required: ['code', 'message'],
-        properties: {
-          code: { type: 'integer' },
-          message: { type: 'string' },
-          data: {
-            type: 'object',
-            required: ['code', 'status'],
-            properties: {
-              code: { type: 'string', enum: WIRE_ERROR_CODES },
-              status: { type: 'integer' },
-              details: { type: 'object', additionalProperties: true },
-            },
-          },
-        },
-      },
-    },
-    oneOf: [{ required: ['result'] }, { required: ['error'] }],
-  },
+  JsonRpcResponse: JSON_RPC_RESPONSE_SCHEMA,
 };
 
 /** The credentials `serve({ auth })` reads; the scope an operation needs is in its `security` and `x-weft-scope`. */

@@ -1,7 +1,10 @@
 /**
  * The OpenRPC 1.3.2 document of the JSON-RPC transport, built from the operation catalog: one
  * method per catalog entry, its input fields as by-name params, its output as the result, and the
- * JSON-RPC error codes it can answer with.
+ * JSON-RPC error codes it can answer with; then the subscription methods of protocol/realtime.ts,
+ * which only a WebSocket session answers. OpenRPC has no notification object, so the notifications
+ * those send are in `x-weft-notifications` (name, summary, params like a method's), and named in
+ * `info.description`.
  *
  * `rpc.discover` itself is not listed: the OpenRPC specification defines it (the `rpc.` prefix is
  * reserved for JSON-RPC system extensions), and every server offering OpenRPC answers it.
@@ -9,12 +12,14 @@
  * Trap it avoids: draft mismatch. OpenRPC schemas are JSON Schema draft-07 (its meta-schema says
  * so), unlike OpenAPI 3.1's 2020-12, so the schemas are generated for draft-07 here.
  */
+import type { z } from 'zod';
 import type { OperationSpec } from '../../protocol/operation-spec.ts';
 import { operations } from '../../protocol/operations.ts';
+import { notifications, subscriptionMethods, type SubscriptionMethod } from '../../protocol/realtime.ts';
 import { httpStatusOf, JsonRpcCode, jsonRpcCodeOf } from '../../protocol/wire-errors.ts';
 import { jsonSchemaOf, objectFields } from './json-schema.ts';
 import { tagOf } from './openapi-document.ts';
-import { errorCodesOf } from './operation-errors.ts';
+import { errorCodesOf, subscriptionErrorCodesOf } from './operation-errors.ts';
 
 /** The OpenRPC version the document declares. */
 export const OPENRPC_VERSION = '1.3.2';
@@ -27,12 +32,12 @@ function errorLabel(code: number, status: number): string {
 }
 
 /**
- * The method's errors, one per JSON-RPC code (OpenRPC wants them unique); `data` lists the Weft
+ * A method's errors, one per JSON-RPC code (OpenRPC wants them unique); `data` lists the Weft
  * codes a caller finds in `error.data.code` under it.
  */
-function methodErrors(spec: OperationSpec): unknown[] {
+function methodErrors(weftCodes: readonly string[]): unknown[] {
   const byCode = new Map<number, { status: number; codes: string[] }>();
-  for (const weftCode of errorCodesOf(spec, 'jsonrpc')) {
+  for (const weftCode of weftCodes) {
     const code = jsonRpcCodeOf(weftCode);
     const entry = byCode.get(code) ?? { status: httpStatusOf(weftCode), codes: [] };
     entry.codes.push(weftCode);
@@ -43,12 +48,12 @@ function methodErrors(spec: OperationSpec): unknown[] {
     .map(([code, { status, codes }]) => ({ code, message: errorLabel(code, status), data: { status, codes } }));
 }
 
-function method(spec: OperationSpec): Record<string, unknown> {
-  const input = jsonSchemaOf(spec.input, 'input', 'draft-07');
-  const { properties, required } = objectFields(input);
+/** The by-name params of an object schema, required ones first (OpenRPC wants every optional param last). */
+function paramsOf(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown>[] {
+  const { properties, required } = objectFields(jsonSchemaOf(schema, io, 'draft-07'));
   // OpenRPC: every optional param comes after every required one.
   const names = Object.keys(properties).sort((a, b) => Number(!required.includes(a)) - Number(!required.includes(b)));
-  const params = names.map((name) => {
+  return names.map((name) => {
     const { description, ...schema } = properties[name] ?? {};
     return {
       name,
@@ -57,16 +62,45 @@ function method(spec: OperationSpec): Record<string, unknown> {
       schema,
     };
   });
+}
+
+function method(spec: OperationSpec): Record<string, unknown> {
   return {
     name: spec.name,
     summary: spec.summary,
     ...(spec.description === undefined ? {} : { description: spec.description }),
     tags: [{ name: tagOf(spec) }],
     paramStructure: 'by-name',
-    params,
+    params: paramsOf(spec.input, 'input'),
     result: { name: 'result', schema: jsonSchemaOf(spec.output, 'output', 'draft-07') },
-    errors: methodErrors(spec),
+    errors: methodErrors(errorCodesOf(spec, 'jsonrpc')),
   };
+}
+
+const WEBSOCKET_ONLY =
+  'Only on a WebSocket session (`/api/jsonrpc` upgraded, see /asyncapi.json); over HTTP it fails with `websocket_required`.';
+
+function subscriptionMethod(spec: SubscriptionMethod): Record<string, unknown> {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    description: WEBSOCKET_ONLY,
+    tags: [{ name: tagOf(spec) }],
+    paramStructure: 'by-name',
+    params: paramsOf(spec.params, 'input'),
+    result: { name: 'result', schema: jsonSchemaOf(spec.result, 'output', 'draft-07') },
+    errors: methodErrors(subscriptionErrorCodesOf(spec)),
+  };
+}
+
+/** The notifications a WebSocket session sends, shaped like methods (OpenRPC has no object for them). */
+function notificationList(): Record<string, unknown>[] {
+  return Object.values(notifications).map((notification) => ({
+    name: notification.method,
+    summary: notification.summary,
+    paramStructure: 'by-name',
+    params: paramsOf(notification.params, 'output'),
+  }));
 }
 
 /**
@@ -93,9 +127,14 @@ export function buildOpenRpcDocument(version: string): Record<string, unknown> {
       description:
         'The JSON-RPC 2.0 methods of a Weft server: the same operations as the REST API, with the ' +
         'same validation. Params are by name. Errors carry the Weft error code in ' +
-        '`error.data = { code, status, details? }`. `rpc.discover` returns this document.',
+        '`error.data = { code, status, details? }`. `rpc.discover` returns this document. ' +
+        'The subscription methods work only on a WebSocket session; it then sends the notifications ' +
+        `${Object.values(notifications)
+          .map((notification) => `\`${notification.method}\``)
+          .join(', ')} (their params are in \`x-weft-notifications\`).`,
     },
     servers: openRpcServers(),
-    methods: (operations as readonly OperationSpec[]).map(method),
+    methods: [...(operations as readonly OperationSpec[]).map(method), ...subscriptionMethods.map(subscriptionMethod)],
+    'x-weft-notifications': notificationList(),
   };
 }

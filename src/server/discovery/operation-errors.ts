@@ -8,6 +8,7 @@
  */
 import type { OperationSpec } from '../../protocol/operation-spec.ts';
 import type { CatalogOperation } from '../../protocol/operations.ts';
+import type { SubscriptionMethod } from '../../protocol/realtime.ts';
 
 /** What the handler of each operation raises itself (from the engine or the server layer). */
 const RAISED_BY: { readonly [K in CatalogOperation['name']]: readonly string[] } = {
@@ -68,6 +69,17 @@ const RAISED_BY: { readonly [K in CatalogOperation['name']]: readonly string[] }
   'weft.events.list': ['read_timeout'],
 };
 
+/**
+ * What each subscription method raises itself, besides `websocket_required` over HTTP: the feed it
+ * opens (an unknown run, a fleet cursor too far behind) and the socket's subscription bound.
+ */
+const RAISED_BY_SUBSCRIPTION: { readonly [K in SubscriptionMethod['name']]: readonly string[] } = {
+  'weft.workflows.subscribe': ['workflow_not_found', 'too_many_subscriptions'],
+  'weft.workflows.unsubscribe': [],
+  'weft.events.subscribe': ['replay_window_too_large', 'too_many_subscriptions'],
+  'weft.events.unsubscribe': [],
+};
+
 /** Read a body (REST): malformed, too large, or in a format other than JSON and MessagePack. */
 const BODY_ERRORS = ['bad_request', 'request_too_large', 'unsupported_media_type'] as const;
 
@@ -87,6 +99,17 @@ export function errorCodesOf(spec: OperationSpec, transport: 'rest' | 'jsonrpc')
   if (spec.scope !== null) for (const code of SECURITY_ERRORS) codes.add(code);
   codes.add('internal');
   return [...codes];
+}
+
+/** Every error code a subscription method can answer with (it exists over JSON-RPC only). */
+export function subscriptionErrorCodesOf(method: SubscriptionMethod): string[] {
+  return [
+    'invalid_params',
+    'websocket_required',
+    ...RAISED_BY_SUBSCRIPTION[method.name],
+    ...SECURITY_ERRORS,
+    'internal',
+  ];
 }
 
 /**
