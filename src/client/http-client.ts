@@ -4,11 +4,14 @@
  * is a type error here, and an error the server answers arrives as a `WeftError` with the same
  * `code` the engine would have thrown in-process.
  *
+ * Beside them, the three real-time feeds — `watch(id)`, `stream(id)`, `events()` — as async
+ * iterables that reconnect and resume by themselves (follow-feed.ts says how).
+ *
  * Trap it avoids: a client that drifts from the server. Requests are built from the same specs the
  * server routes by, and a type check at the bottom of this file fails when an operation has no
  * method.
  */
-import { WeftError } from '../core/errors.ts';
+import { InvalidArgumentError } from '../core/errors.ts';
 import type { OperationInput, OperationOutput, OperationSpec } from '../protocol/operation-spec.ts';
 import type * as catalog from '../protocol/operations.ts';
 import {
@@ -28,8 +31,10 @@ import {
   updateWorkflow,
   workflowResult,
 } from '../protocol/operations.ts';
-import { fromWireError, type WireError } from '../protocol/wire-errors.ts';
-import { restRequest } from './rest-request.ts';
+import type { ChunkFrame, EventFrame, WatchFrame } from '../protocol/realtime.ts';
+import { followFeed, type FeedSource, type FollowOptions } from './follow-feed.ts';
+import { readResponse } from './read-response.ts';
+import { REST_PREFIX, restRequest } from './rest-request.ts';
 
 /**
  * Sends one request; `fetch` itself, or anything with its shape (such as `handleRequest` bound to an engine).
@@ -77,6 +82,18 @@ export interface CallOptions {
   /** Aborts the request (the server stops waiting, e.g. for a result). */
   signal?: AbortSignal;
   /** Headers for this call, over the client's. */
+  headers?: HeaderValues;
+}
+
+/**
+ * Options of `watch`, `stream` and `events`: where to resume (`after`), what stops the feed
+ * (`signal`), how it reconnects, and headers for its requests over the client's.
+ *
+ * @example
+ * for await (const chunk of client.stream(id, { after: lastSeq, signal: controller.signal })) render(chunk.data);
+ */
+export interface FeedOptions extends FollowOptions {
+  /** Headers for this feed's requests, over the client's. */
   headers?: HeaderValues;
 }
 
@@ -128,7 +145,7 @@ export class HttpClient {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     const response = await this.#fetch(request);
-    return (await readResponse(spec, response)) as Out<S>;
+    return (await readResponse(spec.name, response)) as Out<S>;
   }
 
   /** `GET /api/v1/health`: `{ status: 'ok' }` while the server is up. */
@@ -216,41 +233,67 @@ export class HttpClient {
   listEvents(input: In<typeof listEvents> = {}, options?: CallOptions): Promise<Out<typeof listEvents>> {
     return this.call(listEvents, input, options);
   }
-}
 
-/** The body of a successful response, or the `WeftError` of a failed one. */
-async function readResponse(spec: OperationSpec, response: Response): Promise<unknown> {
-  if (response.status === 204) return null;
-  const text = await response.text();
-  const type = response.headers.get('content-type') ?? '';
-  let body: unknown;
-  let parsed = false;
-  if (/^application\/(?:[\w.+-]*\+)?json/i.test(type)) {
-    try {
-      body = JSON.parse(text);
-      parsed = true;
-    } catch {
-      // reported below as an unexpected response
-    }
+  /**
+   * `GET /api/v1/workflows/:id/watch` as Server-Sent Events: the run's state changes, one frame
+   * per change, ending after its terminal one (`completed`, `failed`, `cancelled`, `timed_out`).
+   * Reconnects by itself (network errors, server restarts) from the last `seq` it yielded: no gap,
+   * no duplicate. An unknown run throws `workflow_not_found`; aborting `signal` just ends the loop.
+   * Nothing is sent until iterated; each `for await` opens its own connection from `after`.
+   *
+   * @example
+   * for await (const frame of client.watch('order-1')) console.log(frame.seq, frame.type, frame.status);
+   */
+  watch(id: string, options: FeedOptions = {}): AsyncIterable<WatchFrame> {
+    return followFeed(this.#runFeed(id, 'watch', options), options);
   }
-  if (response.ok && parsed) return body;
-  if (!response.ok && parsed && isWireError(body)) throw fromWireError(body.error, response.status);
-  throw new WeftError(
-    'unexpected_response',
-    `${spec.name}: the server answered ${response.status} with ${parsed ? 'an unexpected body' : `'${type || 'no content type'}'`}`,
-    { details: { status: response.status, contentType: type, body: text.slice(0, 1024) } },
-  );
-}
 
-function isWireError(body: unknown): body is { error: WireError } {
-  if (body === null || typeof body !== 'object') return false;
-  const error = (body as { error?: unknown }).error;
-  return (
-    error !== null &&
-    typeof error === 'object' &&
-    typeof (error as WireError).code === 'string' &&
-    typeof (error as WireError).message === 'string'
-  );
+  /**
+   * `GET /api/v1/workflows/:id/stream` as Server-Sent Events: the run's token chunks (what
+   * `ctx.stream.write` and `actx.stream.write` wrote), ending once the run ended. Reconnects and
+   * resumes like `watch`; needs the `streams:read` scope.
+   *
+   * @example
+   * for await (const { data } of client.stream(id)) process.stdout.write(String(data));
+   */
+  stream(id: string, options: FeedOptions = {}): AsyncIterable<ChunkFrame> {
+    return followFeed(this.#runFeed(id, 'stream', options), options);
+  }
+
+  /**
+   * `GET /api/v1/events` as Server-Sent Events: fleet events as they happen; it never ends by
+   * itself (stop it with `signal` or `break`). Without `after` it starts at the live tail — a
+   * reconnect before the first event may then miss events, so pass `after` (e.g. the last `seq`
+   * of `listEvents`) to see every one. A cursor more than 1,000 retained events behind throws
+   * `replay_window_too_large`: page with `listEvents` first.
+   *
+   * @example
+   * for await (const event of client.events({ signal })) if (event.type === 'workflow:failed') alert(event.workflowId);
+   */
+  events(options: FeedOptions = {}): AsyncIterable<EventFrame> {
+    const feed = { name: 'events()', path: `${REST_PREFIX}/events`, frameEvent: 'event', ends: false };
+    return followFeed(this.#feedSource(feed, options), options);
+  }
+
+  #runFeed(id: string, kind: 'watch' | 'stream', options: FeedOptions): FeedSource {
+    if (typeof id !== 'string' || id === '') {
+      throw new InvalidArgumentError(`${kind} needs the run's id (a non-empty string)`);
+    }
+    const name = `${kind}(${JSON.stringify(id.length > 64 ? `${id.slice(0, 64)}…` : id)})`;
+    const path = `${REST_PREFIX}/workflows/${encodeURIComponent(id)}/${kind}`;
+    return this.#feedSource({ name, path, frameEvent: kind === 'watch' ? 'watch' : 'chunk', ends: true }, options);
+  }
+
+  /** The feed at `path` (under the base URL) with the client's headers and `fetch`, and `options.headers` over them. */
+  #feedSource(
+    feed: Omit<FeedSource, 'url' | 'headers' | 'fetch'> & { path: string },
+    options: FeedOptions,
+  ): FeedSource {
+    const { path, ...rest } = feed;
+    const headers = new Headers(this.#headers);
+    for (const [header, value] of new Headers(options.headers)) headers.set(header, value);
+    return { ...rest, url: `${this.#base}${path}`, headers, fetch: this.#fetch };
+  }
 }
 
 /** Every exported spec of protocol/operations.ts by its export name. */

@@ -2,7 +2,8 @@
  * The client as a Node user gets it. The package is built and packed as `npm publish` would pack
  * it, a throwaway consumer package installs the tarball, and a plain `node` script there imports
  * `@lostgradient/weft/client` and talks to a real server started here on port 0: it starts a run,
- * waits for its result, and sees a refusal arrive as a `WeftError` with its code. The tarball's
+ * waits for its result, sees a refusal arrive as a `WeftError` with its code, and follows another
+ * run live with `client.watch` (Server-Sent Events over Node's own `fetch`). The tarball's
  * declarations are type-checked the way a consumer's `tsc` reads them (`moduleResolution: nodenext`).
  *
  * Traps it avoids:
@@ -19,13 +20,13 @@ import { afterAll, expect, test } from 'bun:test';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fanOut } from '../../examples/workflows.ts';
+import { fanOut, order } from '../../examples/workflows.ts';
 import { testServers } from '../../src/testing/test-servers.ts';
 
 const root = join(import.meta.dir, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'weft-node-client-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const { start } = testServers([fanOut]);
+const { start } = testServers([fanOut, order]);
 
 const node = Bun.which('node');
 const npm = Bun.which('npm');
@@ -69,12 +70,31 @@ const resolved = import.meta.resolve('@lostgradient/weft/client');
 console.log(JSON.stringify({ node: process.versions.node, resolved, id, result, refusal }));
 `;
 
+/** Follows an order with \`client.watch\` from its start, approving it once it waits, until its terminal frame. */
+const WATCH_SCRIPT = `
+import { HttpClient } from '@lostgradient/weft/client';
+
+const client = new HttpClient({ baseUrl: process.env.WEFT_URL, credential: process.env.WEFT_API_KEY });
+const { id } = await client.startWorkflow({ type: 'order', input: { sku: 'book', quantity: 1, amount: 25 } });
+const frames = [];
+let approved = false;
+for await (const frame of client.watch(id, { signal: AbortSignal.timeout(30_000) })) {
+  frames.push({ seq: frame.seq, type: frame.type, status: frame.status });
+  if (frame.status === 'suspended' && !approved) {
+    approved = true;
+    await client.signalWorkflow({ id, name: 'approval', payload: { approved: true, by: 'node' } });
+  }
+}
+console.log(JSON.stringify({ id, frames }));
+`;
+
 const TYPED_CONSUMER = `
-import { HttpClient, WeftError, workflowResult, type OperationOutput } from '@lostgradient/weft/client';
+import { HttpClient, WeftError, workflowResult, type OperationOutput, type WatchFrame } from '@lostgradient/weft/client';
 
 const client = new HttpClient({ baseUrl: 'http://127.0.0.1:3000', credential: 'k' });
 export const started: Promise<{ id: string }> = client.startWorkflow({ type: 'fan-out', input: [1, 2] });
 export type Result = OperationOutput<typeof workflowResult>;
+export const watched: AsyncIterable<WatchFrame> = client.watch('order-1', { after: -1, retryDelayMs: 500 });
 export const isWeft = (error: unknown): boolean => error instanceof WeftError && typeof error.code === 'string';
 // @ts-expect-error a field the server does not take is a type error in the consumer too
 export const misspelled = client.startWorkflow({ typ: 'fan-out' });
@@ -116,6 +136,7 @@ function installedConsumer(): Promise<string> {
       consumer,
     );
     writeFileSync(join(consumer, 'client.mjs'), CLIENT_SCRIPT);
+    writeFileSync(join(consumer, 'watch.mjs'), WATCH_SCRIPT);
     writeFileSync(join(consumer, 'consumer.ts'), TYPED_CONSUMER);
     writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify(CONSUMER_TSCONFIG));
     return consumer;
@@ -139,6 +160,22 @@ test('a node script imports the packed @lostgradient/weft/client and runs a work
   // Node was given the compiled package, not the TypeScript sources Bun uses.
   expect(reported.resolved).toEndWith('/node_modules/@lostgradient/weft/dist/client/index.js');
   expect((await server.engine.get(reported.id as string))?.status).toBe('completed');
+}, 60_000);
+
+test('a node script follows a run live with client.watch through its terminal frame', async () => {
+  const consumer = await installedConsumer();
+  const server = await start({ auth: { apiKeys: ['node-consumer-key'], auditSink: () => undefined } });
+  const output = await run([node!, 'watch.mjs'], consumer, {
+    WEFT_URL: server.url,
+    WEFT_API_KEY: 'node-consumer-key',
+  });
+  const { id, frames } = JSON.parse(output) as { id: string; frames: { seq: number; type: string; status: string }[] };
+  // Every stored state change, once and in order, the loop ending by itself after the terminal one.
+  expect(frames.map((frame) => frame.seq)).toEqual((await server.engine.readWatch(id)).map((frame) => frame.seq));
+  expect(frames[0]).toMatchObject({ type: 'workflow:started', status: 'running' });
+  expect(frames.some((frame) => frame.status === 'suspended')).toBe(true);
+  expect(frames.at(-1)).toMatchObject({ type: 'workflow:completed', status: 'completed' });
+  expect((await server.engine.get(id))?.status).toBe('completed');
 }, 60_000);
 
 test('the packed declarations type-check in a NodeNext consumer, typos included as errors', async () => {
