@@ -73,8 +73,8 @@ export const CloseCode = {
   finished: 1000,
   /** The server is stopping; reconnect (with the last `seq`) to another or the restarted one. */
   goingAway: 1001,
-  /** A frame the server cannot read on a socket that takes none (or an unreadable one). */
-  unsupportedData: 1003,
+  /** A client message over `maxMessageBytes` (Bun closes the socket itself). */
+  messageTooBig: 1009,
   /** The feed failed on the server (a storage error); reconnect with the last `seq`. */
   internalError: 1011,
   /** The client read too slowly: its unsent frames passed the bound. Reconnect with the last `seq`. */

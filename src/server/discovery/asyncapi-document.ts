@@ -59,7 +59,7 @@ const SUBPROTOCOL_TEXT: Readonly<Record<keyof typeof Subprotocol, string>> = {
 const CLOSE_TEXT: Readonly<Record<keyof typeof CloseCode, string>> = {
   finished: "the feed is complete: the run ended (after a watch's terminal frame, a stream's last chunk)",
   goingAway: 'the server is stopping: reconnect with the last seq',
-  unsupportedData: 'a frame the server cannot read',
+  messageTooBig: 'a client message over the size limit (maxMessageBytes)',
   internalError: 'the feed failed on the server: reconnect with the last seq',
   slowConsumer: 'the client read too slowly and its unsent frames passed the bound: reconnect with the last seq',
 };

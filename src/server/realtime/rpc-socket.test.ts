@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'bun:test';
 import { pack } from 'msgpackr';
 import { signal, workflow } from '../../index.ts';
-import { MAX_EVENT_REPLAY, Subprotocol } from '../../protocol/realtime.ts';
+import { CloseCode, MAX_EVENT_REPLAY, Subprotocol } from '../../protocol/realtime.ts';
 import { testServers } from '../../testing/test-servers.ts';
 import { openTestSocket, type TestSocket } from '../../testing/test-socket.ts';
 import type { Principal } from '../security/auth-config.ts';
@@ -243,6 +243,6 @@ describe('subscriptions', () => {
     rpc.send({ jsonrpc: '2.0', id: 1, method: 'weft.system.health', params: {} });
     await byId(rpc, 1);
     rpc.send({ jsonrpc: '2.0', id: 2, method: 'weft.system.health', params: { pad: 'x'.repeat(2048) } });
-    expect((await rpc.closed).code).toBe(1009);
+    expect((await rpc.closed).code).toBe(CloseCode.messageTooBig);
   });
 });
