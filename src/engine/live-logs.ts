@@ -149,6 +149,7 @@ export class LiveLogs {
         read: (from, limit) => this.#storage.readWatch(runId, from, limit),
         listen: (onEntry, onEnd) => attachTo(this.#watchers, runId, { onEntry, onEnd }),
         ended: (last) => (last !== undefined && isFinished(last.status)) || this.#runFinished(runId),
+        weigh: (frame) => ENTRY_OVERHEAD_BYTES + (frame.data?.byteLength ?? 0),
       },
       after,
       signal,
@@ -162,6 +163,7 @@ export class LiveLogs {
         read: (from, limit) => this.#storage.readChunks(runId, from, limit),
         listen: (onEntry, onEnd) => attachTo(this.#streamers, runId, { onEntry, onEnd }),
         ended: () => this.#runFinished(runId),
+        weigh: (chunk) => ENTRY_OVERHEAD_BYTES + chunk.data.byteLength,
       },
       after,
       signal,
@@ -209,6 +211,8 @@ async function* mapIterable<T, U>(source: AsyncIterable<T>, map: (value: T) => U
 }
 
 const MAX_READ_LIMIT = 1000;
+/** What a queued log entry costs besides its payload, about (the object, its fields, the queue slot). */
+const ENTRY_OVERHEAD_BYTES = 96;
 
 function readBounds(options: ReadLogOptions | undefined): { after: number; limit: number } {
   const after = checkedAfter(options);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { MAX_LIVE_BACKLOG, tailLog, type TailSource } from './log-tail.ts';
+import { MAX_LIVE_BACKLOG, MAX_LIVE_BACKLOG_BYTES, tailLog, type TailSource } from './log-tail.ts';
 
 interface Entry {
   seq: number;
@@ -72,5 +72,30 @@ describe('tailLog', () => {
     // It caught up by reading storage, not from a queue of every entry.
     expect(log.reads).toBeGreaterThan(readsBefore);
     expect(log.listeners.size).toBe(0);
+  });
+
+  test('large entries switch a stalled reader to storage long before the entry count bound', async () => {
+    const log = memoryLog();
+    // Each entry weighs a quarter of the byte bound: the fifth queued one overflows it.
+    let weighed = 0;
+    const source: TailSource<Entry> = {
+      ...log.source,
+      weigh: () => {
+        weighed++;
+        return MAX_LIVE_BACKLOG_BYTES / 4;
+      },
+    };
+    const reader = tailLog(source, 0)[Symbol.asyncIterator]();
+    log.append(1);
+    expect((await reader.next()).value?.seq).toBe(1);
+    const readsBefore = log.reads;
+    log.append(50);
+    log.end();
+    const seen: number[] = [1];
+    for (let next = await reader.next(); next.done !== true; next = await reader.next()) seen.push(next.value.seq);
+    expect(seen).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
+    expect(log.reads).toBeGreaterThan(readsBefore);
+    // Weighed on the way in, and never more than the bound's worth queued: the rest was dropped for storage.
+    expect(weighed).toBeLessThan(50);
   });
 });

@@ -10,9 +10,11 @@
  * Trap it avoids too: a slow reader's backlog growing without bound. Live entries queue until the
  * reader takes them; a reader that stops reading (a stalled WebSocket, a consumer that awaits
  * something else) while a busy engine publishes would hold every entry since. Past
- * `MAX_LIVE_BACKLOG` queued entries the queue is dropped and the reader catches up from storage
- * instead — every published entry is committed, so nothing is lost that the log still holds (fleet
- * events older than `eventRetention` may be pruned by then, as for any reader that far behind).
+ * `MAX_LIVE_BACKLOG` queued entries, or `MAX_LIVE_BACKLOG_BYTES` of them by the source's `weigh`
+ * (1,024 token chunks of 2 MiB each would be 2 GiB), the queue is dropped and the reader catches up
+ * from storage instead — every published entry is committed, so nothing is lost that the log still
+ * holds (fleet events older than `eventRetention` may be pruned by then, as for any reader that far
+ * behind). A paused reader so holds at most that much, however long it pauses.
  */
 
 export interface TailSource<T extends { seq: number }> {
@@ -22,11 +24,15 @@ export interface TailSource<T extends { seq: number }> {
   listen(onEntry: (entry: T) => void, onEnd: () => void): () => void;
   /** True when the log will get no more entries (checked after the stored entries are drained). */
   ended?: (last: T | undefined) => boolean | Promise<boolean>;
+  /** About how many bytes an entry holds, for the backlog's byte bound (default: none counted). */
+  weigh?: (entry: T) => number;
 }
 
 const PAGE = 256;
 /** Live entries queued for one reader before it is switched to reading from storage. */
 export const MAX_LIVE_BACKLOG = 1024;
+/** Bytes of live entries (by the source's `weigh`) queued for one reader before the same switch. */
+export const MAX_LIVE_BACKLOG_BYTES = 1024 * 1024;
 
 /** Yields every entry with `seq > after`, stored then live, until the source ends or `signal` aborts. */
 export async function* tailLog<T extends { seq: number }>(
@@ -35,6 +41,8 @@ export async function* tailLog<T extends { seq: number }>(
   signal?: AbortSignal,
 ): AsyncGenerator<T, void, undefined> {
   let queue: T[] = [];
+  let queuedBytes = 0;
+  const weigh = source.weigh;
   /** The queue overflowed and was dropped: read from storage before taking live entries again. */
   let behind = false;
   let ended = false;
@@ -46,10 +54,15 @@ export async function* tailLog<T extends { seq: number }>(
   const detach = source.listen(
     (entry) => {
       if (behind) return;
-      if (queue.length >= MAX_LIVE_BACKLOG) {
+      const bytes = weigh === undefined ? 0 : weigh(entry);
+      if (queue.length >= MAX_LIVE_BACKLOG || queuedBytes + bytes > MAX_LIVE_BACKLOG_BYTES) {
         queue = [];
+        queuedBytes = 0;
         behind = true;
-      } else queue.push(entry);
+      } else {
+        queue.push(entry);
+        queuedBytes += bytes;
+      }
       notify();
     },
     () => {
@@ -92,6 +105,7 @@ export async function* tailLog<T extends { seq: number }>(
       }
       while (queue.length > 0 && !behind) {
         const entry = queue.shift()!;
+        if (weigh !== undefined) queuedBytes -= weigh(entry);
         if (entry.seq <= last) continue;
         last = entry.seq;
         yield entry;

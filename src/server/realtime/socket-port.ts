@@ -5,7 +5,8 @@
  * Trap it avoids: a server that buffers without limit for a client that does not read. A send is
  * queued by the socket whatever the client does; the outbox watches how much is queued. Past a
  * quarter of `maxBufferedBytes` the feeds pause (`whenWritable`) until the client has read —
- * the engine's log keeps what they have not sent, so pausing costs no memory — and a client that
+ * a paused feed holds at most the engine's live backlog (engine/log-tail.ts: 1 MiB or 1,024
+ * entries, then it reads from storage instead) — and a client that
  * stays unread for `stallTimeoutMs`, or lets the queue pass `maxBufferedBytes` (answers to its own
  * calls still queue), is closed with 4008: it reconnects with its last `seq` and loses nothing.
  */
