@@ -10,6 +10,7 @@ import { CloseCode, Subprotocol } from '../../protocol/realtime.ts';
 import { rawRequest } from '../../testing/raw-http.ts';
 import { testServers } from '../../testing/test-servers.ts';
 import { openTestSocket } from '../../testing/test-socket.ts';
+import { InvalidArgumentError } from '../../core/errors.ts';
 import type { Principal } from '../security/auth-config.ts';
 
 const go = signal<string>('go');
@@ -20,7 +21,7 @@ const talker = workflow({ name: 'talker' }).execute(async function* (ctx) {
   ctx.stream.write(value);
   return value;
 });
-const { start } = testServers([talker]);
+const { start, expectRefusedBeforeBinding } = testServers([talker]);
 
 /** A WebSocket handshake as raw HTTP, so refusals before the upgrade can be read as they are sent. */
 function handshake(path: string, headers: Record<string, string> = {}): string {
@@ -294,5 +295,11 @@ describe('the server side of a socket', () => {
       status = (await rawRequest(server.port, handshake('/api/v1/workflows/b/watch'))).status;
     }
     expect(status).toBe(101);
+  });
+
+  test('a bad realtime limit is refused before anything binds', async () => {
+    for (const limits of [{ maxBufferedBytes: 0 }, { stallTimeoutMs: 1.5 }, { maxConnectionsPerPrincipal: -1 }]) {
+      await expectRefusedBeforeBinding({ unauthenticatedAccess: 'allow', realtime: limits }, InvalidArgumentError);
+    }
   });
 });
