@@ -7,7 +7,13 @@
  * ceiling for anything that must write a row per workflow event. The visibility rows
  * (`engine.list` / `engine.aggregate` over 100,000 runs) are measured in `visibility.ts` against the
  * same questions in hand-written SQL. The HTTP rows (`http.ts`) drive `serve()` with a real load
- * generator beside a `Bun.serve` hello-world under the same load.
+ * generator beside a `Bun.serve` hello-world under the same load. The real-time rows (`realtime.ts`)
+ * time a stream chunk to a WebSocket client beside a Bun WebSocket echo, and a fan-out to 1,000
+ * sockets beside `Bun.serve` sending the same frames.
+ *
+ * `--only http,realtime` measures only the named parts (`starts`, `three-step`, `signal`,
+ * `recovery`, `bytes`, `memory`, `http`, `realtime`, `visibility`); `--quick` runs one process of
+ * smaller rounds.
  */
 import { Database } from 'bun:sqlite';
 import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -18,12 +24,20 @@ import { SQLiteStorage } from '../src/storage/sqlite/index.ts';
 import type { Row } from './row.ts';
 import { percentile } from './row.ts';
 import { measureHttp } from './http.ts';
+import { measureRealtime } from './realtime.ts';
 import { measureVisibility } from './visibility.ts';
 
+const quick = process.argv.includes('--quick');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt === -1 ? undefined : (process.argv[onlyAt + 1] ?? '').split(',');
+const PARTS = ['starts', 'three-step', 'signal', 'recovery', 'bytes', 'memory', 'http', 'realtime', 'visibility'];
+for (const part of only ?? []) {
+  if (!PARTS.includes(part)) throw new Error(`--only: no part "${part}" (parts: ${PARTS.join(', ')})`);
+}
+const selected = (part: string): boolean => only === undefined || only.includes(part);
 const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
 let dbCounter = 0;
 const freshPath = (): string => join(dir, `bench-${dbCounter++}.db`);
-const quick = process.argv.includes('--quick');
 const scale = quick ? 0.1 : 1;
 const n = (count: number): number => Math.max(10, Math.round(count * scale));
 
@@ -339,7 +353,7 @@ function measurePlainObjectBytes(count: number): number {
   Bun.gc(true);
   return (process.memoryUsage().heapUsed - before) / map.size;
 }
-const plainObjectBytesPerRun = measurePlainObjectBytes(quick ? 1_000 : 10_000);
+const plainObjectBytesPerRun = selected('memory') ? measurePlainObjectBytes(quick ? 1_000 : 10_000) : 0;
 
 async function measureMemoryPerSuspendedRun(): Promise<void> {
   const count = quick ? 1_000 : 10_000;
@@ -380,22 +394,26 @@ const PROCESSES = quick ? 1 : 3;
 
 async function measureAll(): Promise<Row[]> {
   try {
-    await measureStarts();
-    await measureThreeStep();
-    await measureSignalRoundTrip();
-    await measureRecovery();
-    await measureBytesPerRun();
-    await measureMemoryPerSuspendedRun();
+    if (selected('starts')) await measureStarts();
+    if (selected('three-step')) await measureThreeStep();
+    if (selected('signal')) await measureSignalRoundTrip();
+    if (selected('recovery')) await measureRecovery();
+    if (selected('bytes')) await measureBytesPerRun();
+    if (selected('memory')) await measureMemoryPerSuspendedRun();
     // After the heap figure: the load generator runs in this process and leaves its garbage here.
-    rows.push(...(await measureHttp({ quick, dir })));
+    if (selected('http')) rows.push(...(await measureHttp({ quick, dir })));
+    // After the heap figure too: 1,000 sockets' buffers and the subscriber process's pipes.
+    if (selected('realtime')) rows.push(...(await measureRealtime({ quick, dir })));
     // Last: its 100,000-run fixture must not leave garbage in the heap the memory figure measures.
-    rows.push(
-      ...(await measureVisibility({
-        runs: quick ? 10_000 : 100_000,
-        minSamples: quick ? 20 : 50,
-        maxSamples: quick ? 50 : 200,
-      })),
-    );
+    if (selected('visibility')) {
+      rows.push(
+        ...(await measureVisibility({
+          runs: quick ? 10_000 : 100_000,
+          minSamples: quick ? 20 : 50,
+          maxSamples: quick ? 50 : 200,
+        })),
+      );
+    }
     return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -405,7 +423,13 @@ async function measureAll(): Promise<Row[]> {
 async function inFreshProcesses(): Promise<Row[]> {
   const runs: Row[][] = [];
   for (let i = 0; i < PROCESSES; i++) {
-    const args = [process.execPath, import.meta.path, '--worker', ...(quick ? ['--quick'] : [])];
+    const args = [
+      process.execPath,
+      import.meta.path,
+      '--worker',
+      ...(quick ? ['--quick'] : []),
+      ...(only === undefined ? [] : ['--only', only.join(',')]),
+    ];
     const child = Bun.spawn(args, { stdout: 'pipe', stderr: 'inherit' });
     const output = await new Response(child.stdout).text();
     if ((await child.exited) !== 0) throw new Error(`benchmark process ${i + 1} failed`);
