@@ -230,9 +230,9 @@ export function serve(options: ServeOptions): WeftServer {
         // The outbox bounds what is queued (socket-port.ts); Bun's own limit must not drop frames first.
         backpressureLimit: realtime.limits.maxBufferedBytes * 2,
         closeOnBackpressureLimit: true,
-        // Pings keep a quiet subscribed socket (and any proxy on its way) open; a peer that answers
-        // nothing for this long is gone.
-        idleTimeout: SOCKET_IDLE_TIMEOUT_SECONDS,
+        // A quiet socket is pinged after this long and dropped after as long again without a pong:
+        // a subscribed client (which answers by itself) stays, a dead peer goes.
+        idleTimeout: realtime.limits.idleTimeoutSeconds,
         sendPings: true,
         open: (socket) => {
           const port = portOf(socket);
@@ -292,9 +292,6 @@ interface SocketData {
   session: SocketSession;
   port: (SocketPort & { gone: boolean }) | undefined;
 }
-
-/** Bun's idle timeout of a WebSocket, seconds: it sends a ping before, so only a dead peer reaches it. */
-const SOCKET_IDLE_TIMEOUT_SECONDS = 120;
 
 /** A Bun WebSocket as the port sessions send through. */
 function portOf(socket: Bun.ServerWebSocket<SocketData>): SocketPort & { gone: boolean } {

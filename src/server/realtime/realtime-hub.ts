@@ -26,6 +26,12 @@ export interface RealtimeLimits {
   stallTimeoutMs: number;
   /** How often an SSE stream sends a comment line when it has nothing else to send, ms. Default 15 s. */
   sseHeartbeatMs: number;
+  /**
+   * A WebSocket quiet this long is pinged; one that answers nothing for as long again is dropped
+   * (`serve()` only, Bun's `idleTimeout`), seconds. Clients answer pings by themselves, so a quiet
+   * subscribed socket stays open. Default 120, at most 960.
+   */
+  idleTimeoutSeconds: number;
 }
 
 export const DEFAULT_REALTIME_LIMITS: Readonly<RealtimeLimits> = Object.freeze({
@@ -36,6 +42,7 @@ export const DEFAULT_REALTIME_LIMITS: Readonly<RealtimeLimits> = Object.freeze({
   maxBufferedBytes: 4 * 1024 * 1024,
   stallTimeoutMs: 30_000,
   sseHeartbeatMs: 15_000,
+  idleTimeoutSeconds: 120,
 });
 
 /** What the real-time layer reports (implemented by `PrometheusMetrics`). */
@@ -120,11 +127,17 @@ export function createRealtimeHub(limits?: Partial<RealtimeLimits>, metrics?: Re
   return new RealtimeHub(limits, metrics);
 }
 
+/** Bun's ceiling for a WebSocket's `idleTimeout`, seconds. */
+const MAX_IDLE_TIMEOUT_SECONDS = 960;
+
 function checkLimits(limits: RealtimeLimits): RealtimeLimits {
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isSafeInteger(value) || value < 1) {
       throw new InvalidArgumentError(`realtime.${name} must be a positive integer, not ${String(value)}`);
     }
+  }
+  if (limits.idleTimeoutSeconds > MAX_IDLE_TIMEOUT_SECONDS) {
+    throw new InvalidArgumentError(`realtime.idleTimeoutSeconds must be at most ${MAX_IDLE_TIMEOUT_SECONDS}`);
   }
   return limits;
 }

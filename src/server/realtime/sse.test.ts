@@ -4,6 +4,7 @@
  * Also through `handleRequest` alone (no Bun), as a Service Worker would serve it.
  */
 import { describe, expect, test } from 'bun:test';
+import { connect } from 'node:net';
 import { MemoryStorage } from '../../storage/memory/index.ts';
 import { Engine } from '../../engine/engine.ts';
 import { signal, workflow } from '../../index.ts';
@@ -124,8 +125,18 @@ describe('Server-Sent Events', () => {
 
 describe('quiet for longer than every idle timeout in the stack', () => {
   test('a subscribed WebSocket, a JSON-RPC subscription and an SSE stream all stay open 12 s and get the next frame', async () => {
-    const server = await start();
+    // Sockets quiet for 4 s are pinged, and dropped 4 s later without a pong: only pongs keep them.
+    const server = await start({ realtime: { idleTimeoutSeconds: 4 } });
     await server.engine.start(talker, undefined, { id: 'q' });
+    // A peer that never answers a ping (it reads, but speaks no WebSocket) is dropped.
+    const deaf = connect(server.port, '127.0.0.1');
+    defer(() => deaf.destroy());
+    deaf.on('data', () => undefined);
+    const deafClosed = new Promise<void>((resolve) => deaf.on('close', () => resolve()));
+    deaf.write(
+      'GET /api/v1/workflows/q/watch HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
     const ws = openTestSocket(`${server.url}/api/v1/workflows/q/watch`);
     defer(() => ws.socket.close());
     const rpc = openTestSocket(`${server.url}/api/jsonrpc`);
@@ -137,6 +148,8 @@ describe('quiet for longer than every idle timeout in the stack', () => {
     await Promise.all([ws.until((m) => m.length === 2), rpc.until((m) => m.length === 3)]);
     // Bun's default idle timeout is 10 s: a stream nobody told it about would be cut by now.
     await Bun.sleep(12_000);
+    await deafClosed;
+    expect(ws.socket.readyState).toBe(WebSocket.OPEN);
     await server.engine.signal('q', go, 'late');
     expect((await ws.closed).code).toBe(1000);
     expect(ws.messages.at(-1)).toMatchObject({ status: 'completed' });
