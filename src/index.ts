@@ -28,6 +28,11 @@ export type {
   WorkflowSummary,
 } from './engine/run-listing.ts';
 export type { UpdateOptions, UpdateOutcome, UpdateState } from './engine/update-broker.ts';
+export type {
+  ActivityDefinitionInfo,
+  MessageDefinitionInfo,
+  WorkflowDefinitionInfo,
+} from './engine/workflow-definitions.ts';
 export type { EngineEventRecord } from './engine/event-log.ts';
 export type {
   FollowLogOptions,
@@ -40,6 +45,7 @@ export { EngineEvent, EngineEventType } from './engine/engine-events.ts';
 export { workflow, WorkflowBuilder } from './define/workflow.ts';
 export type {
   AnyWorkflowDefinition,
+  Undeclared,
   WorkflowDefinition,
   WorkflowFunction,
   WorkflowInput,
@@ -49,7 +55,11 @@ export type {
 export { activity } from './define/activity.ts';
 export type { ActivityContext, ActivityDefinition, ActivityFunction, ActivityOptions } from './define/activity.ts';
 export { signal } from './define/signal.ts';
-export type { SignalDefinition, SignalRef } from './define/signal.ts';
+export type { SignalDefinition, SignalDefinitionOptions, SignalRef } from './define/signal.ts';
+export { update } from './define/update.ts';
+export type { UpdateDefinition, UpdateDefinitionOptions, UpdateRef } from './define/update.ts';
+export { isStandardSchema } from './define/schema.ts';
+export type { JsonSchema, SchemaOutput, StandardSchemaV1 } from './define/schema.ts';
 export { Operation } from './define/operation.ts';
 export type {
   ChildWorkflowHandle,
@@ -75,6 +85,8 @@ export {
   FailureCategory,
   InvalidArgumentError,
   InvalidDurationError,
+  InvalidInputError,
+  MAX_REPORTED_ISSUES,
   NondeterminismError,
   PayloadNotSerializableError,
   PayloadTooLargeError,
@@ -94,7 +106,7 @@ export {
   WorkflowTimedOutError,
   WorkflowTypeNotRegisteredError,
 } from './core/errors.ts';
-export type { SerializedError } from './core/errors.ts';
+export type { InputIssue, SerializedError } from './core/errors.ts';
 export { RunStatus, StorageConflictError, UpdateStatus } from './storage/storage.ts';
 export type {
   AttributeValue,

@@ -6,6 +6,8 @@ import {
   ApplicationError,
   deserializeError,
   InvalidDurationError,
+  InvalidInputError,
+  MAX_REPORTED_ISSUES,
   serializeError,
   WeftError,
   WorkflowNotFoundError,
@@ -108,5 +110,36 @@ describe('serializeError and deserializeError', () => {
   test('survive a thrown value that cannot be turned into a string', () => {
     const hostile = Object.create(null) as unknown;
     expect(serializeError(hostile)).toEqual({ name: 'Error', message: 'non-Error value thrown' });
+  });
+});
+
+describe('InvalidInputError', () => {
+  test('names what was checked and the first issues in its message, and lists every issue in details', () => {
+    const error = new InvalidInputError("input of workflow 'order'", [
+      { path: 'amount', message: 'expected a number' },
+      { path: '', message: 'unknown key' },
+    ]);
+    expect(error.code).toBe('invalid_input');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toBe(
+      "input of workflow 'order' does not match its schema: amount: expected a number; unknown key",
+    );
+    expect(error.details).toEqual({
+      what: "input of workflow 'order'",
+      issues: [
+        { path: 'amount', message: 'expected a number' },
+        { path: '', message: 'unknown key' },
+      ],
+    });
+  });
+
+  test('stays small whatever it is given: issues capped and counted, paths and messages clipped', () => {
+    const issues = Array.from({ length: 10_000 }, (_, i) => ({ path: `items.${i}`, message: 'x'.repeat(10_000) }));
+    const error = new InvalidInputError('payload', issues);
+    expect(error.issues).toHaveLength(MAX_REPORTED_ISSUES);
+    expect(error.details?.['issueCount']).toBe(10_000);
+    expect(error.message).toContain(`(and ${10_000 - 3} more)`);
+    expect(JSON.stringify(error.details).length).toBeLessThan(20_000);
+    expect(throughStorage(error).details).toEqual(error.details);
   });
 });

@@ -71,6 +71,47 @@ export class InvalidArgumentError extends WeftError {
 }
 
 /**
+ * One way a value failed its schema: where (`path`, dotted: `items.0.sku`; `''` for the value
+ * itself) and why, both clipped.
+ */
+export interface InputIssue {
+  path: string;
+  message: string;
+}
+
+/** Most issues an `InvalidInputError` carries: a list of a million bad items must not make a megabyte error. */
+export const MAX_REPORTED_ISSUES = 32;
+
+/**
+ * Code `invalid_input`: a workflow's input, or a signal's or update's payload, does not match the
+ * schema its definition declares. Refused before anything is stored, on every path (embedded,
+ * REST, JSON-RPC, MCP); HTTP 400. `details.what` names what was checked, `details.issues` says
+ * where and why (at most `MAX_REPORTED_ISSUES`; `details.issueCount` counts them all).
+ *
+ * @example
+ * try { await engine.start(order, { amount: 'ten' }) }
+ * catch (e) { if (e instanceof InvalidInputError) console.log(e.issues) } // [{ path: 'amount', message: '…' }]
+ */
+export class InvalidInputError extends WeftError {
+  /** The issues reported (the first `MAX_REPORTED_ISSUES`), paths and messages clipped. */
+  readonly issues: readonly InputIssue[];
+  constructor(what: string, issues: readonly InputIssue[]) {
+    const reported = issues
+      .slice(0, MAX_REPORTED_ISSUES)
+      .map((issue) => ({ path: clip(issue.path), message: clip(issue.message) }));
+    const shown = reported
+      .slice(0, 3)
+      .map((issue) => (issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`));
+    const more = issues.length > shown.length ? ` (and ${issues.length - shown.length} more)` : '';
+    const summary = shown.length === 0 ? 'it was refused' : shown.join('; ');
+    super('invalid_input', `${what} does not match its schema: ${summary}${more}`, {
+      details: { what, issues: reported, ...(issues.length > reported.length ? { issueCount: issues.length } : {}) },
+    });
+    this.issues = reported;
+  }
+}
+
+/**
  * Code `invalid_duration`: a `Duration` could not be parsed (negative, over 100 years, or a
  * string such as '5 min'). Thrown at the call that took it, by `parseDuration` and every option
  * or `ctx` method that accepts a duration.

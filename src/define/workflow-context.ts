@@ -8,6 +8,7 @@ import type { RetryPolicy } from '../core/retry-policy.ts';
 import type { ActivityDefinition, ActivityInput, ActivityMap, ActivityOutput } from './activity.ts';
 import type { Operation, OperationResults } from './operation.ts';
 import type { SignalRef } from './signal.ts';
+import type { UpdateRef } from './update.ts';
 
 /**
  * Per-call overrides for `ctx.run`; the activity's own settings apply to whatever is left out.
@@ -88,9 +89,10 @@ export interface WorkflowContext<A extends ActivityMap = ActivityMap> {
    * Handles updates named `name`: `engine.update(id, name, payload)` runs `handler(payload)` between
    * two steps of this run and returns what it returns. The handler must be synchronous; it may
    * change workflow state (recovery re-applies accepted updates at the same point). A handler that
-   * throws rejects that update, and the run goes on. Registering again replaces the handler.
+   * throws rejects that update, and the run goes on. Registering again replaces the handler. Takes
+   * the update by `update()` definition (typed payload and result) or by name.
    */
-  onUpdate<P = unknown, R = unknown>(name: string, handler: (payload: P) => R): void;
+  onUpdate<P = unknown, R = unknown>(update: UpdateRef<P, R>, handler: (payload: P) => R): void;
 
   /** Answers `engine.query(id, name, args)` with `handler(args)`: synchronous and read-only. */
   onQuery<A = unknown, R = unknown>(name: string, handler: (args: A) => R): void;

@@ -24,6 +24,7 @@ import {
 } from '../core/errors.ts';
 import { systemRandom, type RandomSource } from '../core/random.ts';
 import { signalName, type SignalRef } from '../define/signal.ts';
+import { updateName, type UpdateDefinition, type UpdateRef } from '../define/update.ts';
 import type { AnyWorkflowDefinition, WorkflowInput, WorkflowOutput } from '../define/workflow.ts';
 import {
   isFinished,
@@ -65,6 +66,12 @@ import {
 } from './engine-options.ts';
 import { runOutcome, toWorkflowState } from './run-state.ts';
 import {
+  describeActivities,
+  describeWorkflow,
+  type ActivityDefinitionInfo,
+  type WorkflowDefinitionInfo,
+} from './workflow-definitions.ts';
+import {
   checkAttributes,
   checkGroupBy,
   includesFailureCategory,
@@ -77,6 +84,8 @@ import {
   type WorkflowFilter,
   type WorkflowList,
 } from './run-listing.ts';
+
+export type { ActivityDefinitionInfo, MessageDefinitionInfo, WorkflowDefinitionInfo } from './workflow-definitions.ts';
 
 /**
  * A durable workflow engine over one storage.
@@ -189,6 +198,28 @@ export class Engine extends EventTarget implements AsyncDisposable {
     }
     this.#definitions.set(definition.name, definition);
     return this;
+  }
+
+  /**
+   * The registered workflows, in registration order: name, version, description, activity names,
+   * declared signals and updates, and the JSON Schema (draft 2020-12) of each declared schema.
+   *
+   * @example
+   * for (const w of engine.listWorkflowDefinitions()) console.log(w.name, w.inputSchema ?? 'any input');
+   */
+  listWorkflowDefinitions(): WorkflowDefinitionInfo[] {
+    return [...this.#definitions.values()].map(describeWorkflow);
+  }
+
+  /**
+   * The activities of the registered workflows, one entry per name `ctx.run` calls: the workflows
+   * declaring it, its task queue, per-attempt timeout and retry policy.
+   *
+   * @example
+   * engine.listActivityDefinitions().filter((a) => a.queue !== null); // the remote ones
+   */
+  listActivityDefinitions(): ActivityDefinitionInfo[] {
+    return describeActivities(this.#definitions.values());
   }
 
   /**
@@ -431,10 +462,18 @@ export class Engine extends EventTarget implements AsyncDisposable {
    * return value comes back once the update is committed. With `timeout`, resolves `pending` if it
    * passes first (see `getUpdate`). Rejects with `update_failed` when the handler threw,
    * `update_not_handled` when the run has no such handler, `workflow_not_running` when it ended.
+   * Takes the update by `update()` definition (typed payload and result) or by name.
    */
-  update<R = unknown>(id: string, name: string, payload?: unknown, options?: UpdateOptions): Promise<UpdateOutcome<R>> {
+  update<P, R>(
+    id: string,
+    update: UpdateDefinition<P, R>,
+    payload: P,
+    options?: UpdateOptions,
+  ): Promise<UpdateOutcome<R>>;
+  update<R = unknown>(id: string, name: string, payload?: unknown, options?: UpdateOptions): Promise<UpdateOutcome<R>>;
+  update(id: string, update: UpdateRef, payload?: unknown, options?: UpdateOptions): Promise<UpdateOutcome> {
     this.#assertOpen();
-    return this.#updates.update(id, name, payload, options) as Promise<UpdateOutcome<R>>;
+    return this.#updates.update(id, updateName(update), payload, options);
   }
 
   /** An update's state: `pending`, `completed` with its result, or `failed` with its error; undefined if unknown. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { signal, UpdateFailedError, workflow } from '../index.ts';
+import { signal, update, UpdateFailedError, workflow } from '../index.ts';
 import { MemoryStorage } from '../storage/memory/index.ts';
 import { SQLiteStorage } from '../storage/sqlite/index.ts';
 import { useTestEngines } from '../testing/index.ts';
@@ -159,5 +159,34 @@ describe('updates of evicted runs', () => {
     expect(await t.engine.query('e-1', 'total')).toBe(4);
     await t.engine.signal('e-1', go, 'x');
     expect(await handle.result()).toBe('charged 4');
+  });
+});
+
+describe('update() definitions', () => {
+  const harness = useTestEngines();
+  const rename = update<string, string>('rename');
+
+  test('ctx.onUpdate and engine.update take the definition, typed, as well as the bare name', async () => {
+    const named = workflow({ name: 'named', updates: [rename] }).execute(async function* (ctx) {
+      let name = 'first';
+      ctx.onUpdate(rename, (next) => {
+        const previous = name;
+        name = next;
+        return previous;
+      });
+      yield* ctx.waitForSignal(go);
+      return name;
+    });
+    const t = await harness(named);
+    const handle = await t.engine.start(named, undefined, { id: 'n-1' });
+    const outcome = await t.engine.update('n-1', rename, 'second');
+    expect(outcome).toMatchObject({ status: 'completed', result: 'first' });
+    if (outcome.status === 'completed') {
+      const result: string = outcome.result;
+      expect(result).toBe('first');
+    }
+    expect(await t.engine.update('n-1', 'rename', 'third')).toMatchObject({ result: 'second' });
+    await t.engine.signal('n-1', go, 'now');
+    expect(await handle.result()).toBe('third');
   });
 });

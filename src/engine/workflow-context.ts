@@ -9,6 +9,7 @@ import { resolveRetryPolicy } from '../core/retry-policy.ts';
 import { isActivityDefinition, type ActivityDefinition } from '../define/activity.ts';
 import { isComposite, Operation, type LeafCommand } from '../define/operation.ts';
 import { signalName, type SignalRef } from '../define/signal.ts';
+import { updateName, type UpdateRef } from '../define/update.ts';
 import type {
   ChildWorkflowHandle,
   RunActivityOptions,
@@ -107,8 +108,8 @@ class Context {
     this.#host.setAttribute(name, value);
   }
 
-  onUpdate(name: unknown, handler: unknown): void {
-    this.#host.onUpdate(name, handler);
+  onUpdate(update: UpdateRef, handler: unknown): void {
+    this.#host.onUpdate(updateName(update), handler);
   }
 
   onQuery(name: unknown, handler: unknown): void {

@@ -17,6 +17,8 @@ const STATUS_BY_CODE = {
   bad_request: 400,
   invalid_argument: 400,
   invalid_duration: 400,
+  /** A workflow input, signal or update payload that fails the schema its definition declares (`details.issues`). */
+  invalid_input: 400,
   invalid_params: 400,
   payload_not_serializable: 400,
   workflow_type_not_registered: 400,
