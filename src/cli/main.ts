@@ -3,7 +3,7 @@
  * The `weft` command line, the composition root that picks the SQLite adapter.
  *
  * `weft serve` runs the HTTP server (what `npm start` runs); `weft run` hosts the engine alone and
- * prints its events. Both load the workflows a module exports, resume unfinished runs and close
+ * prints its events; `weft mcp` serves MCP on stdio. Both load the workflows a module exports, resume unfinished runs and close
  * gracefully on SIGINT/SIGTERM. `weft --version` prints the package's version.
  *
  * Exit codes: 0 done, 1 failed to start or run, 2 a command line (or environment) it cannot use —
@@ -11,6 +11,7 @@
  */
 import packageJson from '../../package.json' with { type: 'json' };
 import { isUsageError } from './process-lifecycle.ts';
+import { MCP_USAGE, mcpCommand } from './mcp-command.ts';
 import { RUN_USAGE, runCommand } from './run-command.ts';
 import { SERVE_USAGE, serveCommand } from './serve-command.ts';
 
@@ -19,9 +20,15 @@ const USAGE = `usage: weft <command> [options]
 
 ${SERVE_USAGE}
 
-${RUN_USAGE}`;
+${RUN_USAGE}
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { serve: serveCommand, run: runCommand };
+${MCP_USAGE}`;
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  serve: serveCommand,
+  run: runCommand,
+  mcp: mcpCommand,
+};
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;

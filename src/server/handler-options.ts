@@ -4,6 +4,7 @@
  */
 
 import type { NewWorkAdmission } from './overload/overload-guard.ts';
+import type { McpSessions } from './mcp/mcp-sessions.ts';
 import type { RealtimeHub } from './realtime/realtime-hub.ts';
 import type { SocketSession } from './realtime/socket-port.ts';
 import type { ServerSecurity } from './security/server-security.ts';
@@ -66,6 +67,11 @@ export interface HandlerOptions {
    * default limits and connections per caller are not counted across requests.
    */
   realtime?: RealtimeHub;
+  /**
+   * The MCP sessions of `/api/mcp` (`new McpSessions()`); `serve()` keeps one per server and closes
+   * them on stop. Without it, sessions are kept per engine.
+   */
+  mcp?: McpSessions;
 }
 
 /**

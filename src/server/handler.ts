@@ -31,6 +31,7 @@ import { asyncApiDocument, openApiDocument, openRpcDocument } from './discovery/
 import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_RESULT_TIMEOUT_MS,
+  MAX_WAIT_MS,
   type HandlerOptions,
   type MetricsSink,
   type ConnectionInfo,
@@ -47,6 +48,8 @@ import {
   serveRpcSocket,
   type RealtimeCall,
 } from './realtime/realtime-routes.ts';
+import { MCP_PATH, mcpDiscoveryDocument } from './mcp/mcp-discovery.ts';
+import { McpSessions } from './mcp/mcp-sessions.ts';
 import { runRestOperation } from './rest-operation.ts';
 import { RouteTable, type RouteMatch } from './route-table.ts';
 import { OPEN_ADMISSION, type Admission, type GateRequest, type GuardedCall } from './security/access-gate.ts';
@@ -76,6 +79,8 @@ type Target =
   | { kind: 'feed'; feed: 'watch' | 'stream' }
   | { kind: 'jsonrpc' }
   | { kind: 'jsonrpc-socket' }
+  | { kind: 'mcp' }
+  | { kind: 'mcp-discovery' }
   | { kind: 'openapi' }
   | { kind: 'openrpc' }
   | { kind: 'asyncapi' }
@@ -94,6 +99,8 @@ const routeTable = new RouteTable<Target>([
   ]),
   { method: 'POST', pattern: '/api/jsonrpc', target: { kind: 'jsonrpc' } },
   { method: 'GET', pattern: '/api/jsonrpc', target: { kind: 'jsonrpc-socket' } },
+  ...(['POST', 'GET', 'DELETE'] as const).map((method) => ({ method, pattern: MCP_PATH, target: { kind: 'mcp' } as const })),
+  { method: 'GET', pattern: '/.well-known/mcp.json', target: { kind: 'mcp-discovery' } },
   { method: 'GET', pattern: '/openapi.json', target: { kind: 'openapi' } },
   { method: 'GET', pattern: '/openrpc.json', target: { kind: 'openrpc' } },
   { method: 'GET', pattern: '/asyncapi.json', target: { kind: 'asyncapi' } },
@@ -198,6 +205,14 @@ async function dispatch(match: RouteMatch<Target>, call: Dispatch): Promise<Resp
       return jsonRpc(call, maxBodyBytes);
     case 'jsonrpc-socket':
       return serveRpcSocket(realtimeCall(call));
+    case 'mcp':
+      return mcp(call, maxBodyBytes);
+    case 'mcp-discovery':
+      return encodeResponse(
+        mcpDiscoveryDocument(call.url.origin, call.options.security?.gate.authConfigured === true),
+        200,
+        call.format,
+      );
     case 'openapi':
       return encodeResponse(openApiDocument(call.url.origin), 200, call.format);
     case 'openrpc':
@@ -271,6 +286,39 @@ async function jsonRpc(call: Dispatch, maxBodyBytes: number): Promise<Response> 
     Object.assign(call.headers, error.responseHeaders);
     return encodeResponse(jsonRpcErrorResponse(error), httpStatusOf(error.code), call.format);
   }
+}
+
+/**
+ * `/api/mcp`: MCP over Streamable HTTP. With `auth`, every request is authenticated from its
+ * headers first (401 before a session is made or a body read); each tool call is then checked
+ * against the catalog scope of its operation, audited and counted like any call.
+ */
+async function mcp(call: Dispatch, maxBodyBytes: number): Promise<Response> {
+  const gate = call.options.security?.gate;
+  const gateRequest = gateRequestOf(call);
+  const identity = await gate?.identify(gateRequest);
+  // A POST may answer as an event stream that waits for a result; a GET is the session's stream.
+  call.connection.keepOpen?.(call.request.method === 'GET' ? Number.POSITIVE_INFINITY : MAX_WAIT_MS);
+  const { signal: _signal, ...context } = contextOf(call);
+  return mcpSessionsOf(call).handle({
+    request: call.request,
+    engine: call.engine,
+    gate,
+    identity,
+    gateRequest,
+    context,
+    maxBodyBytes,
+  });
+}
+
+/** The MCP sessions of an engine when the caller keeps none (`serve()` does); one set per engine. */
+const sessionsByEngine = new WeakMap<Engine, McpSessions>();
+
+function mcpSessionsOf(call: Dispatch): McpSessions {
+  if (call.options.mcp !== undefined) return call.options.mcp;
+  let sessions = sessionsByEngine.get(call.engine);
+  if (sessions === undefined) sessionsByEngine.set(call.engine, (sessions = new McpSessions()));
+  return sessions;
 }
 
 /** Real-time routes share the server's hub; an embedder without one gets default limits per request. */

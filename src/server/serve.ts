@@ -40,6 +40,7 @@ import type { RateLimitOptions } from './security/rate-limiter.ts';
 import { createServerSecurity, type SecurityOptions } from './security/server-security.ts';
 import { createRealtimeHub, type RealtimeLimits } from './realtime/realtime-hub.ts';
 import type { SocketPort, SocketSession } from './realtime/socket-port.ts';
+import { McpSessions } from './mcp/mcp-sessions.ts';
 import { openAccessWarning, startupAccess, type UnauthenticatedAccess } from './security/unauthenticated-access.ts';
 
 /**
@@ -195,11 +196,13 @@ export function serve(options: ServeOptions): WeftServer {
     void metrics.close();
     throw error;
   }
+  const mcp = new McpSessions();
   const handlerOptions: HandlerOptions = {
     maxBodyBytes,
     metrics,
     security,
     realtime,
+    mcp,
     ...(overload === undefined ? {} : { overload }),
     ...(options.resultTimeoutMs === undefined ? {} : { resultTimeoutMs: options.resultTimeoutMs }),
   };
@@ -264,8 +267,9 @@ export function serve(options: ServeOptions): WeftServer {
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
-      // Sockets and SSE streams are told the server is going away; they would hold the stop otherwise.
+      // Sockets, SSE streams and MCP sessions are told the server is going away; they would hold the stop otherwise.
       realtime.shutdown();
+      await mcp.closeAll();
       const drained = server.stop(false);
       const force = setTimeout(() => void server.stop(true), STOP_GRACE_MS);
       try {
