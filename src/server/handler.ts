@@ -99,7 +99,11 @@ const routeTable = new RouteTable<Target>([
   ]),
   { method: 'POST', pattern: '/api/jsonrpc', target: { kind: 'jsonrpc' } },
   { method: 'GET', pattern: '/api/jsonrpc', target: { kind: 'jsonrpc-socket' } },
-  ...(['POST', 'GET', 'DELETE'] as const).map((method) => ({ method, pattern: MCP_PATH, target: { kind: 'mcp' } as const })),
+  ...(['POST', 'GET', 'DELETE'] as const).map((method) => ({
+    method,
+    pattern: MCP_PATH,
+    target: { kind: 'mcp' } as const,
+  })),
   { method: 'GET', pattern: '/.well-known/mcp.json', target: { kind: 'mcp-discovery' } },
   { method: 'GET', pattern: '/openapi.json', target: { kind: 'openapi' } },
   { method: 'GET', pattern: '/openrpc.json', target: { kind: 'openrpc' } },
