@@ -63,6 +63,7 @@ describe('workflow() with schemas', () => {
       return String(n);
     });
     const input: WorkflowInput<typeof typed> = { n: 1 };
+    const defaulted: WorkflowInput<typeof typed> = {}; // n has a default: a start may leave it out
     const output: WorkflowOutput<typeof typed> = 'x';
     // @ts-expect-error the input schema says n is a number
     const wrong: WorkflowInput<typeof typed> = { n: 'one' };
@@ -70,7 +71,7 @@ describe('workflow() with schemas', () => {
     workflow({ name: 'w', output: z.string() }).execute(async function* () {
       return 3;
     });
-    expect([typed.name, input, output, wrong]).toHaveLength(4);
+    expect([typed.name, input, defaulted, output, wrong]).toHaveLength(5);
   });
 
   test('takes any Standard Schema, not only zod', () => {

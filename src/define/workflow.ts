@@ -31,9 +31,10 @@ export type WorkflowFunction<A extends ActivityMap, I, O> = (
 
 /**
  * What `.execute()` returns: a frozen, typed value to register with the engine and pass to
- * `engine.start`, so input and result types follow it.
+ * `engine.start`, so input and result types follow it. `I` is what the body receives, `S` what a
+ * start passes: they differ only where an input schema fills in defaults or transforms.
  */
-export interface WorkflowDefinition<I = unknown, O = unknown, A extends ActivityMap = ActivityMap> {
+export interface WorkflowDefinition<I = unknown, O = unknown, A extends ActivityMap = ActivityMap, S = I> {
   readonly kind: 'workflow';
   readonly name: string;
   readonly version: string | null;
@@ -49,6 +50,8 @@ export interface WorkflowDefinition<I = unknown, O = unknown, A extends Activity
   /** Activities by the name `ctx.run` uses. */
   readonly activities: ReadonlyMap<string, ActivityDefinition<never, unknown>>;
   readonly execute: WorkflowFunction<A, I, O>;
+  /** Type-only marker of what `engine.start` takes (the input schema's input type); never set at runtime. */
+  readonly __startInput?: S;
 }
 
 /** Any workflow definition, whatever its types. */
@@ -56,12 +59,14 @@ export interface WorkflowDefinition<I = unknown, O = unknown, A extends Activity
 export type AnyWorkflowDefinition = WorkflowDefinition<any, any, any>;
 
 /**
- * The input type of a workflow definition.
+ * The input type of a workflow definition: what `engine.start` takes (with an input schema, the
+ * schema's input type, so a field with a default may be left out).
  *
  * @example
  * type OrderInput = WorkflowInput<typeof order>;
  */
-export type WorkflowInput<W> = W extends WorkflowDefinition<infer I, unknown, ActivityMap> ? I : never;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- matches any body input, result and activity map
+export type WorkflowInput<W> = W extends WorkflowDefinition<any, any, any, infer S> ? S : never;
 /**
  * The result type of a workflow definition: what `handle.result()` resolves with.
  *
@@ -85,7 +90,7 @@ export type WorkflowOutput<W> = W extends WorkflowDefinition<any, infer O, any> 
  *   updates: [discount],
  * })
  */
-export interface WorkflowOptions<In = unknown, Out = unknown> {
+export interface WorkflowOptions<In = unknown, Out = unknown, Arg = In> {
   /** The name runs are stored and registered under; `engine.start('order', ...)` uses it. */
   name: string;
   /** Recorded with each run (`WorkflowState.version`); `null` when omitted. */
@@ -97,7 +102,7 @@ export interface WorkflowOptions<In = unknown, Out = unknown> {
    * REST, JSON-RPC, MCP); a mismatch is refused with `invalid_input` before anything is stored.
    * The body receives the schema's output (defaults and transforms applied), typed from it.
    */
-  input?: StandardSchemaV1<unknown, In>;
+  input?: StandardSchemaV1<Arg, In>;
   /** The result's schema: published by introspection and types the body's return value; not checked at run time. */
   output?: StandardSchemaV1<unknown, Out>;
   /** Signals its runs accept: a payload sent under one of these names is checked against its schema. */
@@ -118,17 +123,17 @@ type Chosen<Declared, Inferred> = [Declared] extends [Undeclared] ? Inferred : D
  * then finish with `.execute(fn)`. Carries the activity map's type into `ctx.run`, and the input
  * and output types of declared schemas into the body (`Undeclared` where none was given).
  */
-export class WorkflowBuilder<A extends ActivityMap, In = Undeclared, Out = Undeclared> {
-  readonly #options: WorkflowOptions<unknown, unknown>;
+export class WorkflowBuilder<A extends ActivityMap, In = Undeclared, Out = Undeclared, Arg = In> {
+  readonly #options: WorkflowOptions<unknown, unknown, unknown>;
   readonly #activities: A;
 
-  constructor(options: WorkflowOptions<unknown, unknown>, activities: A) {
+  constructor(options: WorkflowOptions<unknown, unknown, unknown>, activities: A) {
     this.#options = options;
     this.#activities = activities;
   }
 
   /** Declares the activities `ctx.run` may call by name: plain functions or `activity()` definitions. */
-  activities<B extends ActivityMap>(activities: B): WorkflowBuilder<A & B, In, Out> {
+  activities<B extends ActivityMap>(activities: B): WorkflowBuilder<A & B, In, Out, Arg> {
     if (typeof activities !== 'object' || activities === null) {
       throw new InvalidArgumentError(`workflow '${this.#options.name}': activities must be an object`);
     }
@@ -141,7 +146,7 @@ export class WorkflowBuilder<A extends ActivityMap, In = Undeclared, Out = Undec
    */
   execute<I = Chosen<In, unknown>, O = Chosen<Out, unknown>>(
     fn: WorkflowFunction<A, Chosen<In, I>, Chosen<Out, O>>,
-  ): WorkflowDefinition<Chosen<In, I>, Chosen<Out, O>, A> {
+  ): WorkflowDefinition<Chosen<In, I>, Chosen<Out, O>, A, Chosen<Arg, I>> {
     if (typeof fn !== 'function') {
       throw new InvalidArgumentError(`workflow '${this.#options.name}': execute needs an async generator function`);
     }
@@ -182,9 +187,9 @@ export class WorkflowBuilder<A extends ActivityMap, In = Undeclared, Out = Undec
  *     return yield* ctx.run('hello', name);
  *   });
  */
-export function workflow<In = Undeclared, Out = Undeclared>(
-  options: WorkflowOptions<In, Out>,
-): WorkflowBuilder<Record<never, never>, In, Out> {
+export function workflow<In = Undeclared, Out = Undeclared, Arg = In>(
+  options: WorkflowOptions<In, Out, Arg>,
+): WorkflowBuilder<Record<never, never>, In, Out, Arg> {
   if (typeof options?.name !== 'string' || options.name.length === 0) {
     throw new InvalidArgumentError('workflow({ name }) needs a non-empty name');
   }

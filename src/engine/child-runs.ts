@@ -36,6 +36,7 @@ import {
 import { checkKey } from './engine-options.ts';
 import type { RunEnd } from './executor-host.ts';
 import type { RunExecutor } from './run-executor.ts';
+import { validateNow } from './schema-validation.ts';
 
 /** Signal names with this prefix are the engine's own. */
 export const RESERVED_SIGNAL_PREFIX = 'weft:';
@@ -184,10 +185,16 @@ export class ChildRuns {
     const definition = host.definition(type);
     if (definition === undefined) throw new WorkflowTypeNotRegisteredError([type]);
     checkKey(id, 'child workflow id');
-    const inputBytes = host.codec.encode(input, `input of child workflow '${type}'`);
+    // Checked here, synchronously: the parent's journal entry rides the child's creating commit,
+    // which must not wait behind later steps of the parent (see schema-validation.ts).
+    const value =
+      definition.inputSchema === undefined
+        ? input
+        : validateNow(definition.inputSchema, input, `input of child workflow '${type}'`);
+    const inputBytes = host.codec.encode(value, `input of child workflow '${type}'`);
     return {
       create: (extra) => {
-        host.create(definition, id, inputBytes, input, { parentId: parent.id, extra }).catch(async (error: unknown) => {
+        host.create(definition, id, inputBytes, value, { parentId: parent.id, extra }).catch(async (error: unknown) => {
           const notCreated = childNotCreatedMessage(parent.id, id, error, host.codec, host.clock.now());
           try {
             await host.commit([...extra, notCreated]);

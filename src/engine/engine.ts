@@ -65,6 +65,7 @@ import {
   type WorkflowState,
 } from './engine-options.ts';
 import { runOutcome, toWorkflowState } from './run-state.ts';
+import { MessageSchemas, validateAgainst } from './schema-validation.ts';
 import {
   describeActivities,
   describeWorkflow,
@@ -103,6 +104,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
   readonly #graceMs: number;
   readonly #timers: TimerService;
   readonly #definitions = new Map<string, AnyWorkflowDefinition>();
+  readonly #messageSchemas = new MessageSchemas();
   readonly #executors = new Map<string, RunExecutor>();
   readonly #waiters = new Map<string, PromiseWithResolvers<RunRecord>[]>();
   readonly #startsByKey = new Map<string, Promise<string>>();
@@ -197,6 +199,7 @@ export class Engine extends EventTarget implements AsyncDisposable {
       if (activity.queue !== undefined) throw new TaskQueueUnavailableError(definition.name, name, activity.queue);
     }
     this.#definitions.set(definition.name, definition);
+    this.#messageSchemas.register(definition);
     return this;
   }
 
@@ -295,6 +298,10 @@ export class Engine extends EventTarget implements AsyncDisposable {
     checkKey(id, 'id');
     if (options.idempotencyKey !== undefined) checkKey(options.idempotencyKey, 'idempotencyKey');
     const timeoutMs = options.executionTimeout === undefined ? undefined : parseDuration(options.executionTimeout);
+    if (definition.inputSchema !== undefined) {
+      input = await validateAgainst(definition.inputSchema, input, `input of workflow '${definition.name}'`);
+      this.#assertOpen();
+    }
     const inputBytes = this.#codec.encode(input, 'workflow input');
 
     const key = options.idempotencyKey;
@@ -381,7 +388,12 @@ export class Engine extends EventTarget implements AsyncDisposable {
     return record === undefined ? undefined : toWorkflowState(record, this.#codec);
   }
 
-  /** Sends a signal; resolves once it is durably in the run's inbox (or consumed by a waiting step). */
+  /**
+   * Sends a signal; resolves once it is durably in the run's inbox (or consumed by a waiting step).
+   * A payload is checked, before anything is stored, against the schema of the signal of that name
+   * that the run's workflow declares (`workflow({ signals })`), else the schema of the `signal()`
+   * definition passed; a mismatch rejects with `invalid_input`.
+   */
   async signal<T>(id: string, signal: SignalRef<T>, payload?: T): Promise<void> {
     this.#assertOpen();
     checkKey(id, 'id');
@@ -390,7 +402,14 @@ export class Engine extends EventTarget implements AsyncDisposable {
     if (name.startsWith(RESERVED_SIGNAL_PREFIX)) {
       throw new InvalidArgumentError(`signal names starting with '${RESERVED_SIGNAL_PREFIX}' are reserved`);
     }
-    const bytes = this.#codec.encode(payload, `payload of signal '${name}'`);
+    let schema = this.#messageSchemas.of('signals', name, signal, () => this.#definitionOfRun(id));
+    if (schema instanceof Promise) schema = await schema;
+    let value: unknown = payload;
+    if (schema !== undefined) {
+      value = await validateAgainst(schema, payload, `payload of signal '${name}'`);
+      this.#assertOpen();
+    }
+    const bytes = this.#codec.encode(value, `payload of signal '${name}'`);
     const executor = this.#executors.get(id);
     const received = this.#host.event('signal:received', id, { signal: name });
     if (executor !== undefined) await executor.deliverSignal(name, bytes, received);
@@ -462,7 +481,10 @@ export class Engine extends EventTarget implements AsyncDisposable {
    * return value comes back once the update is committed. With `timeout`, resolves `pending` if it
    * passes first (see `getUpdate`). Rejects with `update_failed` when the handler threw,
    * `update_not_handled` when the run has no such handler, `workflow_not_running` when it ended.
-   * Takes the update by `update()` definition (typed payload and result) or by name.
+   * Takes the update by `update()` definition (typed payload and result) or by name. A payload is
+   * checked, before the update is recorded, against the schema of the update of that name that the
+   * run's workflow declares (`workflow({ updates })`), else the schema of the definition passed; a
+   * mismatch rejects with `invalid_input`.
    */
   update<P, R>(
     id: string,
@@ -473,7 +495,32 @@ export class Engine extends EventTarget implements AsyncDisposable {
   update<R = unknown>(id: string, name: string, payload?: unknown, options?: UpdateOptions): Promise<UpdateOutcome<R>>;
   update(id: string, update: UpdateRef, payload?: unknown, options?: UpdateOptions): Promise<UpdateOutcome> {
     this.#assertOpen();
-    return this.#updates.update(id, updateName(update), payload, options);
+    return this.#checkedUpdate(id, update, payload, options);
+  }
+
+  async #checkedUpdate(
+    id: string,
+    update: UpdateRef,
+    payload: unknown,
+    options: UpdateOptions | undefined,
+  ): Promise<UpdateOutcome> {
+    checkKey(id, 'id');
+    const name = updateName(update);
+    checkKey(name, 'update name');
+    const schema = await this.#messageSchemas.of('updates', name, update, () => this.#definitionOfRun(id));
+    let value = payload;
+    if (schema !== undefined) {
+      value = await validateAgainst(schema, payload, `payload of update '${name}'`);
+      this.#assertOpen();
+    }
+    return this.#updates.update(id, name, value, options);
+  }
+
+  /** The definition of run `id`'s workflow: in memory when resident, else read from storage. */
+  #definitionOfRun(id: string): AnyWorkflowDefinition | undefined | Promise<AnyWorkflowDefinition | undefined> {
+    const resident = this.#executors.get(id);
+    if (resident !== undefined) return resident.definition;
+    return this.#storage.getRun(id).then((run) => (run === undefined ? undefined : this.#definitions.get(run.type)));
   }
 
   /** An update's state: `pending`, `completed` with its result, or `failed` with its error; undefined if unknown. */

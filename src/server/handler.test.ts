@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { pack } from 'msgpackr';
 import type { Engine } from '../engine/engine.ts';
-import { signal, workflow } from '../index.ts';
+import { z } from 'zod';
+import { signal, update, workflow } from '../index.ts';
 import { useTestEngines, type TestEngine } from '../testing/index.ts';
 import type { HandlerOptions, MetricsSink } from './handler-index.ts';
 import { handleRequest } from './handler-index.ts';
@@ -269,5 +270,95 @@ describe('JSON-RPC, discovery and metrics routes', () => {
       ['unmatched', 'GET', 404],
     ]);
     expect(await client(t.engine)('GET', '/api/v1/metrics')).toMatchObject({ status: 404, body: errorOf('not_found') });
+  });
+});
+
+describe('workflow schemas on the wire', () => {
+  const approval = signal('approval', { schema: z.object({ approved: z.boolean() }) });
+  const discount = update('discount', { schema: z.number().min(0).max(100) });
+  const checked = workflow({
+    name: 'checked',
+    input: z.object({ amount: z.number().positive() }),
+    signals: [approval],
+    updates: [discount],
+  }).execute(async function* (ctx, input) {
+    let percent = 0;
+    ctx.onUpdate(discount, (next) => (percent = next));
+    const decision = yield* ctx.waitForSignal(approval);
+    return { ...input, percent, approved: decision.approved };
+  });
+  const amountIssue = { path: 'amount', message: expect.stringContaining('>0') };
+
+  test('a REST start with an input the schema refuses is a 400 invalid_input listing the issues; no run exists', async () => {
+    const t = await harness(checked);
+    const send = client(t.engine);
+    const reply = await send('POST', '/api/v1/workflows', { type: 'checked', id: 'c-1', input: { amount: -5 } });
+    // Not errorOf(): bun's toMatchObject empties an object matched by expect.objectContaining.
+    expect(reply).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_input', message: expect.stringContaining("input of workflow 'checked'") } },
+    });
+    expect((reply.body as { error: { details: unknown } }).error.details).toEqual({
+      what: "input of workflow 'checked'",
+      issues: [amountIssue],
+    });
+    expect(await send('GET', '/api/v1/workflows/c-1')).toMatchObject({ status: 404 });
+    expect((await t.engine.list()).total).toBe(0);
+    const started = await send('POST', '/api/v1/workflows', { type: 'checked', id: 'c-1', input: { amount: 5 } });
+    expect(started).toMatchObject({ status: 201, body: { id: 'c-1' } });
+  });
+
+  test('a REST signal or update with a payload the schema refuses is a 400 invalid_input; the run never sees it', async () => {
+    const t = await harness(checked);
+    const send = client(t.engine);
+    await t.engine.start(checked, { amount: 5 }, { id: 'c-1' });
+    const signalled = await send('POST', '/api/v1/workflows/c-1/signal/approval', { payload: { approved: 'yes' } });
+    expect(signalled).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid_input',
+          details: {
+            what: "payload of signal 'approval'",
+            issues: [{ path: 'approved', message: expect.any(String) }],
+          },
+        },
+      },
+    });
+    expect(await t.storage.peekSignal('c-1', 'approval')).toBeUndefined();
+    const updated = await send('POST', '/api/v1/workflows/c-1/update/discount', { payload: 150 });
+    expect(updated).toMatchObject({ status: 400, body: { error: { code: 'invalid_input' } } });
+    expect((await t.engine.get('c-1'))?.status).toBe('suspended');
+    expect(await send('POST', '/api/v1/workflows/c-1/update/discount', { payload: 10 })).toMatchObject({ status: 200 });
+    expect(await send('POST', '/api/v1/workflows/c-1/signal/approval', { payload: { approved: true } })).toMatchObject({
+      status: 200,
+    });
+    expect(await t.engine.handle('c-1').result()).toEqual({ amount: 5, percent: 10, approved: true });
+  });
+
+  test('over JSON-RPC the same refusals are -32602 with data.code invalid_input and the issues; nothing is stored', async () => {
+    const t = await harness(checked);
+    const send = client(t.engine);
+    const call = (id: number, method: string, params: unknown) =>
+      send('POST', '/api/jsonrpc', { jsonrpc: '2.0', id, method, params });
+    const started = await call(1, 'weft.workflows.start', { type: 'checked', id: 'c-1', input: { amount: 0 } });
+    expect(started).toMatchObject({
+      status: 200,
+      body: {
+        id: 1,
+        error: {
+          code: -32602,
+          data: { code: 'invalid_input', status: 400, details: { issues: [amountIssue] } },
+        },
+      },
+    });
+    expect(await t.engine.get('c-1')).toBeUndefined();
+    await t.engine.start(checked, { amount: 5 }, { id: 'c-1' });
+    const signalled = await call(2, 'weft.workflows.signal', { id: 'c-1', name: 'approval', payload: {} });
+    expect(signalled.body).toMatchObject({ error: { code: -32602, data: { code: 'invalid_input' } } });
+    const updated = await call(3, 'weft.workflows.update', { id: 'c-1', name: 'discount', payload: 'ten' });
+    expect(updated.body).toMatchObject({ error: { code: -32602, data: { code: 'invalid_input' } } });
+    expect(await t.storage.peekSignal('c-1', 'approval')).toBeUndefined();
+    expect((await t.engine.get('c-1'))?.status).toBe('suspended');
   });
 });

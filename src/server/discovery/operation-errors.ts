@@ -18,6 +18,8 @@ const RAISED_BY: { readonly [K in CatalogOperation['name']]: readonly string[] }
     'workflow_type_not_registered',
     'invalid_argument',
     'invalid_duration',
+    // The workflow's declared input schema refused the input (nothing stored).
+    'invalid_input',
     'payload_not_serializable',
     'workflow_already_exists',
     'payload_too_large',
@@ -40,6 +42,7 @@ const RAISED_BY: { readonly [K in CatalogOperation['name']]: readonly string[] }
   'weft.workflows.signal': [
     'engine_closed',
     'invalid_argument',
+    'invalid_input',
     'payload_not_serializable',
     'workflow_not_found',
     'workflow_not_running',
@@ -47,7 +50,9 @@ const RAISED_BY: { readonly [K in CatalogOperation['name']]: readonly string[] }
   ],
   'weft.workflows.update': [
     'engine_closed',
+    'invalid_argument',
     'invalid_duration',
+    'invalid_input',
     'payload_not_serializable',
     'workflow_not_found',
     'workflow_not_running',
