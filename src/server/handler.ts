@@ -218,9 +218,9 @@ async function dispatch(match: RouteMatch<Target>, call: Dispatch): Promise<Resp
         call.format,
       );
     case 'openapi':
-      return encodeResponse(openApiDocument(call.url.origin), 200, call.format);
+      return encodeResponse(openApiDocument(call.url.origin, call.engine), 200, call.format);
     case 'openrpc':
-      return encodeResponse(openRpcDocument(call.url.origin), 200, call.format);
+      return encodeResponse(openRpcDocument(call.url.origin, call.engine), 200, call.format);
     case 'asyncapi':
       return encodeResponse(asyncApiDocument(call.url.origin), 200, call.format);
     case 'metrics': {

@@ -1,6 +1,6 @@
 /**
  * Values a JSON Schema accepts, as a fast-check arbitrary: the part of JSON Schema 2020-12 the
- * discovery documents use (`type`, `const`, `enum`, `anyOf`/`oneOf`, string lengths, patterns and
+ * discovery documents use (`type`, `const`, `enum`, `not: { enum }`, `anyOf`/`oneOf`, string lengths, patterns and
  * `date-time`, integer and number bounds, arrays, objects with `properties`, `required`,
  * `propertyNames`, `additionalProperties` and `maxProperties`). For the schema-driven fuzz test of
  * the OpenAPI document (server/discovery/openapi-conformance.test.ts); not part of `./testing`.
@@ -44,6 +44,11 @@ export function schemaArbitrary(schema: unknown, options: SchemaArbitraryOptions
   if (schema === true || schema === undefined) return anyJson();
   if (typeof schema !== 'object' || schema === null) throw new Error(`unsupported schema: ${JSON.stringify(schema)}`);
   const s = schema as JsonSchema;
+  const excluded = excludedValues(s);
+  if (excluded !== undefined) {
+    const { not: _not, ...rest } = s;
+    return schemaArbitrary(rest, options).filter((value) => !excluded.includes(value));
+  }
   if (typeof s['$ref'] === 'string') {
     if (options.resolve === undefined) throw new Error(`no resolver for ${s['$ref']}`);
     return schemaArbitrary(options.resolve(s['$ref']), options);
@@ -83,6 +88,12 @@ export function schemaArbitrary(schema: unknown, options: SchemaArbitraryOptions
     default:
       throw new Error(`unsupported schema type: ${String(type)}`);
   }
+}
+
+/** The values `not: { enum }` rules out, if the schema has that. */
+function excludedValues(s: JsonSchema): unknown[] | undefined {
+  const not = s['not'] as JsonSchema | undefined;
+  return Array.isArray(not?.['enum']) ? (not['enum'] as unknown[]) : undefined;
 }
 
 /** Any JSON value, small, with well-formed strings. */
@@ -152,7 +163,11 @@ function object(s: JsonSchema, options: SchemaArbitraryOptions): fc.Arbitrary<Re
   for (const [name, property] of Object.entries(properties)) {
     const generated = schemaArbitrary(property, options);
     const hint = options.hints?.[name];
-    fields[name] = hint === undefined ? generated : fc.oneof({ arbitrary: hint, weight: 3 }, generated);
+    // A hint must still be a value the property accepts: `not: { enum }` keeps the typed start's
+    // workflow names out of the branch for every other type.
+    const excluded = excludedValues(property as JsonSchema);
+    const hinted = hint === undefined || excluded === undefined ? hint : hint.filter((v) => !excluded.includes(v));
+    fields[name] = hinted === undefined ? generated : fc.oneof({ arbitrary: hinted, weight: 3 }, generated);
   }
   const named = fc.record(fields, { requiredKeys: Object.keys(fields).filter((name) => required.has(name)) });
   const additional = s['additionalProperties'];

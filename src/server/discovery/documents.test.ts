@@ -361,7 +361,7 @@ describe('what client generators found missing', () => {
   });
 
   test('an embedder behind handleRequest gets the origin of its own request URL', async () => {
-    const response = await handleRequest(new Request('https://weft.example:8443/openapi.json'), {} as never);
+    const response = await handleRequest(new Request('https://weft.example:8443/openapi.json'), await openEngine());
     const document = (await response.json()) as { servers: { url: string }[] };
     expect(document.servers.map((entry) => entry.url)).toEqual(['https://weft.example:8443']);
     expect((openApiDocument()['servers'] as { url: string }[])[0]!.url).toBe('/');

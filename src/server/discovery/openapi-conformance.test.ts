@@ -10,6 +10,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { pack, unpack } from 'msgpackr';
+import { z } from 'zod';
 import { ApplicationError, signal, workflow } from '../../index.ts';
 import { schemaArbitrary, type JsonSchema } from '../../testing/json-schema-arbitrary.ts';
 import { testServers, type TestServer } from '../../testing/test-servers.ts';
@@ -37,7 +38,15 @@ const waiting = workflow({ name: 'waiting' }).execute(async function* (ctx, inpu
   return { input, note, value };
 });
 
-const { start } = testServers([quiet, broken, waiting]);
+/** Declares an input schema: the document types its start, and the server refuses what the schema does. */
+const typed = workflow({
+  name: 'typed',
+  input: z.object({ n: z.number().int().min(0).max(10), mode: z.enum(['fast', 'slow']), dry: z.boolean().optional() }),
+}).execute(async function* (_ctx, input) {
+  return input.n;
+});
+
+const { start } = testServers([quiet, broken, waiting, typed]);
 
 type Operation = {
   operationId: string;
@@ -63,7 +72,14 @@ interface Call {
 }
 
 /** Codes that say "the request broke the schema": never the answer to a request the document accepts. */
-const SCHEMA_REFUSALS = new Set(['invalid_params', 'invalid_duration', 'invalid_argument', 'bad_request']);
+const SCHEMA_REFUSALS = new Set([
+  'invalid_params',
+  'invalid_duration',
+  'invalid_argument',
+  'bad_request',
+  // The typed start: an input the document's branch for `type` accepts must pass the workflow's schema.
+  'invalid_input',
+]);
 
 async function documentOf(server: TestServer): Promise<OpenApi> {
   return (await (await fetch(`${server.url}/openapi.json`)).json()) as OpenApi;
@@ -160,7 +176,7 @@ function callsOf(
     id: fc.constantFrom(...known.ids),
     name: fc.constantFrom(...(NAMES[operation.operationId] ?? ['go'])),
     updateId: fc.constantFrom(...known.updateIds),
-    type: fc.constantFrom('quiet', 'broken', 'waiting'),
+    type: fc.constantFrom('quiet', 'broken', 'waiting', 'typed'),
   };
   const options = { hints, resolve };
   const pathParams: Record<string, fc.Arbitrary<unknown>> = {};
@@ -341,5 +357,7 @@ describe('the server against its OpenAPI document', () => {
     );
     // The generated requests reach past validation: every operation succeeded at least once.
     expect([...succeeded].sort()).toEqual(operationIds.sort());
+    // The typed start's branch produced inputs the workflow's schema accepted.
+    expect((await server.engine.list({ type: 'typed' })).total).toBeGreaterThan(0);
   });
 });

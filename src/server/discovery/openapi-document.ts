@@ -7,12 +7,14 @@
  * statuses come from each spec's REST binding and zod schemas; error statuses from the same code →
  * status table the server answers with.
  */
+import type { WorkflowDefinitionInfo } from '../../engine/workflow-definitions.ts';
 import type { OperationSpec } from '../../protocol/operation-spec.ts';
-import { health, operations } from '../../protocol/operations.ts';
+import { health, operations, startWorkflow } from '../../protocol/operations.ts';
 import { httpStatusOf, WIRE_ERROR_CODES } from '../../protocol/wire-errors.ts';
 import { JSON_RPC_MAX_BATCH } from '../jsonrpc/limits.ts';
 import { jsonSchemaOf, objectFields, type JsonSchema } from './json-schema.ts';
 import { errorCodesOf, MAY_BE_PENDING } from './operation-errors.ts';
+import { typedStartBody, typedWorkflows } from './workflow-schemas.ts';
 
 /** The OpenAPI version the document declares. */
 export const OPENAPI_VERSION = '3.1.1';
@@ -414,8 +416,25 @@ const SECURITY_SCHEMES = {
   },
 };
 
-/** Builds the document (documents.ts caches it). */
-export function buildOpenApiDocument(version: string): Record<string, unknown> {
+/**
+ * Builds the document (documents.ts caches it). With `workflows` (an engine's
+ * `listWorkflowDefinitions()`), the start body is typed per workflow that declares an input schema
+ * (see workflow-schemas.ts).
+ */
+export function buildOpenApiDocument(
+  version: string,
+  workflows: readonly WorkflowDefinitionInfo[] = [],
+): Record<string, unknown> {
+  const paths = { ...catalogPaths(), ...fixedPaths() };
+  const schemas: Record<string, JsonSchema> = { ...COMPONENT_SCHEMAS };
+  const typed = typedWorkflows(workflows);
+  if (typed.length > 0) {
+    const start = paths[restPath(startWorkflow).path]!['post'] as {
+      requestBody: { content: Record<string, { schema: JsonSchema }> };
+    };
+    const body = start.requestBody.content['application/json']!.schema;
+    start.requestBody = { ...start.requestBody, content: content(typedStartBody(body, typed, schemas)) };
+  }
   return {
     openapi: OPENAPI_VERSION,
     info: {
@@ -428,7 +447,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
     },
     servers: openApiServers(),
     tags: TAGS,
-    paths: { ...catalogPaths(), ...fixedPaths() },
-    components: { schemas: COMPONENT_SCHEMAS, securitySchemes: SECURITY_SCHEMES },
+    paths,
+    components: { schemas, securitySchemes: SECURITY_SCHEMES },
   };
 }

@@ -13,13 +13,15 @@
  * so), unlike OpenAPI 3.1's 2020-12, so the schemas are generated for draft-07 here.
  */
 import type { z } from 'zod';
+import type { WorkflowDefinitionInfo } from '../../engine/workflow-definitions.ts';
 import type { OperationSpec } from '../../protocol/operation-spec.ts';
-import { operations } from '../../protocol/operations.ts';
+import { operations, startWorkflow } from '../../protocol/operations.ts';
 import { notifications, subscriptionMethods, type SubscriptionMethod } from '../../protocol/realtime.ts';
 import { httpStatusOf, JsonRpcCode, jsonRpcCodeOf } from '../../protocol/wire-errors.ts';
 import { jsonSchemaOf, objectFields } from './json-schema.ts';
 import { tagOf } from './openapi-document.ts';
 import { errorCodesOf, subscriptionErrorCodesOf } from './operation-errors.ts';
+import { typedWorkflows, workflowsExtension } from './workflow-schemas.ts';
 
 /** The OpenRPC version the document declares. */
 export const OPENRPC_VERSION = '1.3.2';
@@ -117,8 +119,30 @@ export function openRpcServers(origin?: string): Record<string, unknown>[] {
   }));
 }
 
-/** Builds the document (documents.ts caches it; with an origin, it replaces `servers`). */
-export function buildOpenRpcDocument(version: string): Record<string, unknown> {
+/** What the start method's description adds when workflows declare input schemas. */
+const TYPED_START =
+  ' The workflows that declare an input schema are listed in the root `x-weft-workflows` with their input and ' +
+  'output JSON Schemas (2020-12): `input` must match the schema of the workflow named by `type`, else the call ' +
+  'fails with `invalid_input`.';
+
+/**
+ * Builds the document (documents.ts caches it; with an origin, it replaces `servers`). With
+ * `workflows` (an engine's `listWorkflowDefinitions()`), those that declare an input schema are
+ * listed in `x-weft-workflows` (see workflow-schemas.ts).
+ */
+export function buildOpenRpcDocument(
+  version: string,
+  workflows: readonly WorkflowDefinitionInfo[] = [],
+): Record<string, unknown> {
+  const typed = typedWorkflows(workflows);
+  const catalogMethods = (operations as readonly OperationSpec[]).map((spec) => {
+    const described = method(spec);
+    if (typed.length === 0 || spec.name !== startWorkflow.name) return described;
+    return {
+      ...described,
+      description: `${(described['description'] as string | undefined) ?? ''}${TYPED_START}`.trim(),
+    };
+  });
   return {
     openrpc: OPENRPC_VERSION,
     info: {
@@ -134,7 +158,8 @@ export function buildOpenRpcDocument(version: string): Record<string, unknown> {
           .join(', ')} (their params are in \`x-weft-notifications\`).`,
     },
     servers: openRpcServers(),
-    methods: [...(operations as readonly OperationSpec[]).map(method), ...subscriptionMethods.map(subscriptionMethod)],
+    methods: [...catalogMethods, ...subscriptionMethods.map(subscriptionMethod)],
     'x-weft-notifications': notificationList(),
+    ...(typed.length === 0 ? {} : { 'x-weft-workflows': workflowsExtension(typed) }),
   };
 }

@@ -195,7 +195,7 @@ async function invoke(call: Call, { engine, context, authorize, session }: Runne
     if (!isEmptyParams(call.params)) {
       throw new InvalidParamsError(DISCOVER, [{ path: '', message: `${DISCOVER} takes no params` }]);
     }
-    return openRpcDocument(context.origin);
+    return openRpcDocument(context.origin, engine);
   }
   const subscription = SUBSCRIPTION_METHODS.get(call.method);
   if (subscription !== undefined) {
