@@ -50,6 +50,7 @@ const { start } = testServers([quiet, broken, waiting, typed]);
 
 type Operation = {
   operationId: string;
+  tags?: string[];
   parameters?: { name: string; in: 'path' | 'query'; required: boolean; schema: JsonSchema; explode?: boolean }[];
   requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> };
   responses: Record<string, { content?: Record<string, { schema: JsonSchema }>; 'x-weft-error-codes'?: string[] }>;
@@ -327,19 +328,53 @@ describe('the server against its OpenAPI document', () => {
     expect(validate(get.schema, run)).toBeUndefined();
   });
 
+  test('the SSE feeds answer as the document says: an event stream for Accept: text/event-stream, else its documented errors', async () => {
+    const server = await start();
+    const document = await documentOf(server);
+    await server.engine.start('quiet', undefined, { id: 'feed' });
+    await server.engine.handle('feed').result();
+    for (const feed of ['watch', 'stream']) {
+      const operation = document.paths[`/api/v1/workflows/{id}/${feed}`]!['get']!;
+      const sse = await fetch(`${server.url}/api/v1/workflows/feed/${feed}`, {
+        headers: { accept: 'text/event-stream' },
+      });
+      expect(Object.keys(operation.responses['200']!.content!)).toEqual(['text/event-stream']);
+      expect(sse.headers.get('content-type')).toStartWith('text/event-stream');
+      expect(await sse.text()).toContain('event: end');
+      for (const [url, init, status] of [
+        [`${server.url}/api/v1/workflows/feed/${feed}`, {}, 426],
+        [`${server.url}/api/v1/workflows/nobody/${feed}`, { headers: { accept: 'text/event-stream' } }, 404],
+        [
+          `${server.url}/api/v1/workflows/feed/${feed}?resumeFrom=1e3`,
+          { headers: { accept: 'text/event-stream' } },
+          400,
+        ],
+      ] as const) {
+        const answer = await fetch(url, init);
+        expect(answer.status).toBe(status);
+        const { error } = (await answer.json()) as { error: { code: string } };
+        expect(operation.responses[String(status)]!['x-weft-error-codes']).toContain(error.code);
+      }
+    }
+  });
+
   test('answers every request generated from /openapi.json with a documented status, media type, body and error code', async () => {
     const server = await start({ resultTimeoutMs: 1 });
     const document = await documentOf(server);
     const validate = responseValidator(document);
     const known = await seed(server);
-    const calls = Object.entries(document.paths)
-      .filter(([path]) => path.startsWith('/api/v1/') || path === '/v1/health')
-      .flatMap(([path, methods]) =>
-        Object.entries(methods).map(([method, operation]) => callsOf(path, method, operation, document, known)),
-      );
-    const operationIds = Object.entries(document.paths)
-      .filter(([path]) => path.startsWith('/api/v1/') || path === '/v1/health')
-      .flatMap(([, methods]) => Object.values(methods).map((operation) => operation.operationId));
+    // The SSE feeds stay open while their run does: they are checked on their own below.
+    const fuzzed = Object.entries(document.paths).filter(
+      ([path, methods]) =>
+        (path.startsWith('/api/v1/') || path === '/v1/health') &&
+        !Object.values(methods).some((operation) => operation.tags?.includes('realtime')),
+    );
+    const calls = fuzzed.flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => callsOf(path, method, operation, document, known)),
+    );
+    const operationIds = fuzzed.flatMap(([, methods]) =>
+      Object.values(methods).map((operation) => operation.operationId),
+    );
     expect(calls.length).toBe(16);
     const succeeded = new Set<string>();
     await fc.assert(

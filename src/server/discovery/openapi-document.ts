@@ -244,6 +244,66 @@ function catalogPaths(): Record<string, Record<string, unknown>> {
   return paths;
 }
 
+/**
+ * The real-time feeds of a run as Server-Sent Events (their WebSocket form is in the AsyncAPI
+ * document): `GET` with `Accept: text/event-stream`; a plain `GET` is 426.
+ */
+function feedPaths(): Record<string, Record<string, unknown>> {
+  const error = (description: string, codes: string[]) => ({
+    description,
+    content: content(ERROR_BODY),
+    'x-weft-error-codes': codes,
+  });
+  const feed = (name: 'watch' | 'stream', scope: string, summary: string) => ({
+    get: {
+      operationId: `${name}Feed`,
+      summary,
+      description:
+        "Server-Sent Events with `Accept: text/event-stream`: one event per frame, its `id` the frame's `seq`, then `event: end` when the run has ended. The same path upgrades to a WebSocket (see /asyncapi.json). docs/realtime.md has the frames and limits.",
+      tags: ['realtime'],
+      parameters: [
+        { name: 'id', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 256 } },
+        {
+          name: 'resumeFrom',
+          in: 'query',
+          required: false,
+          description:
+            'The last seq the client has: -1, or a non-negative decimal integer. Omitted: from the first retained frame.',
+          schema: { type: 'string', pattern: '^(?:-1|0|[1-9][0-9]{0,15})$' },
+        },
+        {
+          name: 'Last-Event-ID',
+          in: 'header',
+          required: false,
+          description: "An SSE reconnect's last seen seq; wins over resumeFrom.",
+          schema: { type: 'string', pattern: '^(?:-1|0|[1-9][0-9]{0,15})$' },
+        },
+      ],
+      responses: {
+        '200': {
+          description: 'The feed as an event stream',
+          content: { 'text/event-stream': { schema: { type: 'string' } } },
+        },
+        '400': error('A malformed resumeFrom or Last-Event-ID', ['bad_request']),
+        '401': error('Authentication required', ['unauthenticated']),
+        '403': error(`The caller lacks ${scope}, or the host is not answered`, ['forbidden', 'host_not_allowed']),
+        '404': error('No such run', ['workflow_not_found']),
+        '426': error('Neither a WebSocket upgrade nor Accept: text/event-stream', ['upgrade_required']),
+        '429': error('Over the rate limit, or too many real-time connections', [
+          'rate_limited',
+          'too_many_connections',
+        ]),
+      },
+      security: [{ bearer: [scope] }, { apiKey: [scope] }],
+      'x-weft-scope': scope,
+    },
+  });
+  return {
+    '/api/v1/workflows/{id}/watch': feed('watch', 'events:read', "A run's state changes, live (SSE)"),
+    '/api/v1/workflows/{id}/stream': feed('stream', 'streams:read', "A run's token chunks, live (SSE)"),
+  };
+}
+
 /** The routes that are not catalog operations. */
 function fixedPaths(): Record<string, Record<string, unknown>> {
   const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
@@ -425,7 +485,7 @@ export function buildOpenApiDocument(
   version: string,
   workflows: readonly WorkflowDefinitionInfo[] = [],
 ): Record<string, unknown> {
-  const paths = { ...catalogPaths(), ...fixedPaths() };
+  const paths = { ...catalogPaths(), ...feedPaths(), ...fixedPaths() };
   const schemas: Record<string, JsonSchema> = { ...COMPONENT_SCHEMAS };
   const typed = typedWorkflows(workflows);
   if (typed.length > 0) {
