@@ -364,13 +364,36 @@ export class WorkflowTimedOutError extends WeftError {
 }
 
 /**
- * Code `nondeterminism`: on replay, the workflow code issued a different durable operation (kind
+ * One durable step as a `NondeterminismError` reports it: the kind and name its journal entry
+ * has (`activity` / `charge`), and the call as workflow code writes it (`run('charge')`).
+ */
+export interface StepCall {
+  kind: string;
+  name: string;
+  call: string;
+}
+
+/**
+ * Code `nondeterminism`: on replay, the workflow code asked for a different durable operation (kind
  * or name) than the journal recorded at that step — usually a code change under running runs.
- * The run fails with failure category `nondeterminism`; `details` has `seq`, `recorded`, `issued`.
+ * The run fails with failure category `nondeterminism`. The message names the step's position
+ * (counting from 1: every durable operation takes one, `ctx.now()` and each child of
+ * `ctx.all` / `ctx.race` included), what the journal has and what the code asked for; `details` has
+ * `step`, `seq` (the same position counted from 0), `recorded` and `issued` (each a `StepCall`).
+ *
+ * @example
+ * // v1 ran `yield* ctx.run('charge', order)` as its third step; v2's code sleeps there instead:
+ * // "Nondeterminism in workflow 'order' at step 3: journal has run('charge'), code asked for sleep('1h')"
  */
 export class NondeterminismError extends WeftError {
-  constructor(message: string, details: Record<string, unknown>) {
-    super('nondeterminism', message, { details });
+  constructor(workflowType: string, seq: number, recorded: StepCall, issued: StepCall) {
+    const type = clip(workflowType);
+    const step = seq + 1;
+    super(
+      'nondeterminism',
+      `Nondeterminism in workflow '${type}' at step ${step}: journal has ${recorded.call}, code asked for ${issued.call}`,
+      { details: { workflowType: type, step, seq, recorded, issued } },
+    );
   }
 }
 

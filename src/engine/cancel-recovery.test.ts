@@ -197,9 +197,7 @@ describe('recovery from the journal', () => {
     await expect(result).rejects.toMatchObject({ failureCategory: 'nondeterminism' });
     const state = await t.engine.get('nd');
     expect(state).toMatchObject({ status: 'failed', failureCategory: 'nondeterminism' });
-    expect(state?.error?.message).toContain(
-      "step 0: the journal recorded activity 'a' but the code issued activity 'b'",
-    );
+    expect(state?.error?.message).toContain("at step 1: journal has run('a'), code asked for run('b')");
   });
 
   test('workflow code cannot swallow a nondeterminism failure', async () => {

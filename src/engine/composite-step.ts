@@ -15,7 +15,7 @@ import { NondeterminismError } from '../core/errors.ts';
 import type { CompositeCommand, LeafCommand } from '../define/operation.ts';
 import type { JournalEntry, Mutation } from '../storage/storage.ts';
 import type { LiveStep, Outcome, SettleFn, SettleOptions } from './executor-host.ts';
-import { leafName, outcomeOf, verifyStep } from './journal-entries.ts';
+import { commandCall, outcomeOf, verifyCommand } from './journal-entries.ts';
 
 /** What the composite needs from its run executor. */
 export interface CompositeHost {
@@ -111,7 +111,7 @@ export async function performComposite(host: CompositeHost, command: CompositeCo
     const childSeq = childSeqs[index]!;
     const childEntry = host.journalAt(childSeq);
     if (childEntry !== undefined) {
-      verifyStep(host.workflowType, childSeq, childEntry, child.kind, leafName(child));
+      verifyCommand(host.workflowType, childSeq, childEntry, child);
       await onChild(index, outcomeOf(childEntry, host.codec), undefined, [], false);
       continue;
     }
@@ -137,18 +137,18 @@ function replayDecided(
   childSeqs: number[],
   recorded: JournalEntry,
 ): Outcome {
-  verifyStep(host.workflowType, seq, recorded, command.kind, '');
+  verifyCommand(host.workflowType, seq, recorded, command);
   const index = host.codec.decode(recorded.value!) as number;
   const child = host.journalAt(childSeqs[index]!);
   const childCommand = command.children[index];
   if (child === undefined || childCommand === undefined) {
     throw new NondeterminismError(
-      `Step ${seq} (${command.kind}) names child ${index}, which the code no longer issues`,
-      {
-        seq,
-      },
+      host.workflowType,
+      seq,
+      { kind: recorded.kind, name: recorded.name, call: `${command.kind}(…) decided by its child ${index + 1}` },
+      commandCall(command),
     );
   }
-  verifyStep(host.workflowType, child.seq, child, childCommand.kind, leafName(childCommand));
+  verifyCommand(host.workflowType, child.seq, child, childCommand);
   return outcomeOf(child, host.codec);
 }

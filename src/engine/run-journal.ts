@@ -4,14 +4,14 @@
  *
  * Trap it avoids: a replay that drifts from the original run. Steps take seqs here in the order
  * the code issues them, and a journaled step is checked against the operation the code issues now
- * (`verifyStep`) before its outcome is fed back.
+ * (`verifyCommand`) before its outcome is fed back.
  */
 import type { Clock } from '../core/clock.ts';
 import type { Codec } from '../core/codec.ts';
 import { isComposite, type Command } from '../define/operation.ts';
 import type { JournalEntry } from '../storage/storage.ts';
 import type { Outcome } from './executor-host.ts';
-import { encodedEntry, leafName, outcomeOf, valueEntry, verifyStep } from './journal-entries.ts';
+import { encodedEntry, outcomeOf, valueEntry, verifyCommand } from './journal-entries.ts';
 
 export class RunJournal {
   readonly #runId: string;
@@ -55,7 +55,7 @@ export class RunJournal {
     const entry = this.#entries[this.#next];
     if (entry === undefined) return undefined;
     const seq = this.#next++;
-    verifyStep(this.#workflowType, seq, entry, command.kind, leafName(command));
+    verifyCommand(this.#workflowType, seq, entry, command);
     return outcomeOf(entry, this.#codec);
   }
 

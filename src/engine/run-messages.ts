@@ -15,6 +15,7 @@
  * - Answering before the update is durable: the caller hears back after the journal entry and the
  *   update row committed together.
  */
+import { clip } from '../core/clip.ts';
 import type { Codec } from '../core/codec.ts';
 import {
   InvalidArgumentError,
@@ -26,7 +27,7 @@ import {
 } from '../core/errors.ts';
 import type { JournalEntry, Mutation, UpdateRecord } from '../storage/storage.ts';
 import type { Outcome } from './executor-host.ts';
-import { encodedEntry, verifyStep } from './journal-entries.ts';
+import { encodedEntry, recordedCall, verifyStep } from './journal-entries.ts';
 
 export interface UpdateRequest {
   id: string;
@@ -91,10 +92,11 @@ export class RunMessages {
       const { payload } = this.#host.codec.decode(entry.value!) as { payload: Uint8Array };
       const handler = this.#updates?.get(entry.name);
       if (handler === undefined) {
-        throw new NondeterminismError(
-          `Nondeterminism in workflow '${this.#host.workflowType}' at step ${seq}: the journal recorded update '${entry.name}' but the code registered no handler for it`,
-          { seq, recorded: { kind: 'update', name: entry.name } },
-        );
+        throw new NondeterminismError(this.#host.workflowType, seq, recordedCall(entry), {
+          kind: 'none',
+          name: '',
+          call: `nothing there: it registers no onUpdate('${clip(entry.name, 80)}') handler`,
+        });
       }
       try {
         runHandler(handler, this.#host.codec.decode(payload));
