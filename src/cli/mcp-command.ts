@@ -12,11 +12,10 @@
  */
 import { parseArgs } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { Engine } from '../engine/engine.ts';
 import { DEFAULT_RESULT_TIMEOUT_MS } from '../server/handler-options.ts';
 import { createMcpServer } from '../server/mcp/mcp-server.ts';
-import { SQLiteStorage } from '../storage/sqlite/sqlite-storage.ts';
 import { loadWorkflows } from './load-workflows.ts';
+import { openEngine } from './open-engine.ts';
 import { DEFAULT_WORKFLOWS, databasePath, untilStopSignal } from './process-lifecycle.ts';
 
 export const MCP_USAGE = `weft mcp [--workflows <module>] [--db <path>]     (also: weft-mcp)
@@ -34,11 +33,7 @@ export async function mcpCommand(args: string[]): Promise<number> {
   const stopped = untilStopSignal();
   const dbPath = databasePath(values.db);
   const workflows = await loadWorkflows(values.workflows);
-  const storage = new SQLiteStorage(dbPath);
-  const engine = await Engine.create({ storage, workflows }).catch(async (error: unknown) => {
-    await storage.close();
-    throw error;
-  });
+  const { engine, storage } = await openEngine(dbPath, workflows);
   const server = createMcpServer(engine, {
     context: { resultTimeoutMs: DEFAULT_RESULT_TIMEOUT_MS, keepOpen: () => undefined },
     authorize: () => undefined,

@@ -5,11 +5,10 @@
  * starts one run of each bundled example so there is something to watch.
  */
 import { parseArgs } from 'node:util';
-import { Engine } from '../engine/engine.ts';
 import type { EngineEvent } from '../engine/engine-events.ts';
-import { SQLiteStorage } from '../storage/sqlite/sqlite-storage.ts';
 import { startDemo } from './demo.ts';
 import { loadWorkflows } from './load-workflows.ts';
+import { openEngine } from './open-engine.ts';
 import { DEFAULT_WORKFLOWS, databasePath, untilStopSignal } from './process-lifecycle.ts';
 
 export const RUN_USAGE = `weft run [--workflows <module>] [--db <path>] [--demo]
@@ -42,11 +41,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const stopped = untilStopSignal();
   const dbPath = databasePath(values.db);
   const workflows = await loadWorkflows(values.workflows);
-  const storage = new SQLiteStorage(dbPath);
-  const engine = await Engine.create({ storage, workflows }).catch(async (error: unknown) => {
-    await storage.close();
-    throw error;
-  });
+  const { engine, storage } = await openEngine(dbPath, workflows);
   const print = (event: Event): void => {
     const e = event as EngineEvent;
     console.log(JSON.stringify({ seq: e.sequence, type: e.type, workflowId: e.workflowId, ...e.data }));

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { weftError, type ToolText } from '../../src/server/mcp/tool-results.ts';
 
 const root = join(import.meta.dir, '../..');
 const workflows = join(root, 'src/server/mcp/test-workflows.ts');
@@ -16,21 +17,6 @@ const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
-
-interface ToolText {
-  content: { type: string; text: string }[];
-  structuredContent?: Record<string, unknown>;
-  isError?: boolean;
-  _meta?: { 'weft/error'?: { code: string; message: string } };
-}
-
-/** The Weft error of a tool error, as its text and its `_meta` both carry it. */
-function weftError(result: ToolText): { code: string; message: string } | undefined {
-  if (result.isError !== true) return undefined;
-  const fromText = (JSON.parse(result.content[0]!.text) as { error: { code: string; message: string } }).error;
-  expect(result._meta?.['weft/error']).toEqual(fromText);
-  return fromText;
-}
 
 async function launch(entry: string[]): Promise<Client> {
   const dir = mkdtempSync(join(tmpdir(), 'weft-mcp-'));

@@ -10,6 +10,7 @@ import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { testServers } from '../../testing/test-servers.ts';
 import type { Principal } from '../security/auth-config.ts';
 import { approval, order, plain } from './test-workflows.ts';
+import { weftError, type ToolText } from './tool-results.ts';
 
 const { start, defer } = testServers([order, plain]);
 
@@ -18,21 +19,6 @@ async function connect(url: string, headers: Record<string, string> = {}): Promi
   await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/api/mcp`), { requestInit: { headers } }));
   defer(() => client.close());
   return client;
-}
-
-interface ToolText {
-  content: { type: string; text: string }[];
-  structuredContent?: Record<string, unknown>;
-  isError?: boolean;
-  _meta?: { 'weft/error'?: { code: string; message: string } };
-}
-
-/** The Weft error of a tool error, as its text and its `_meta` both carry it. */
-function weftError(result: ToolText): { code: string; message: string } | undefined {
-  if (result.isError !== true) return undefined;
-  const fromText = (JSON.parse(result.content[0]!.text) as { error: { code: string; message: string } }).error;
-  expect(result._meta?.['weft/error']).toEqual(fromText);
-  return fromText;
 }
 
 describe('MCP over Streamable HTTP', () => {
