@@ -9,10 +9,11 @@
  * same questions in hand-written SQL. The HTTP rows (`http.ts`) drive `serve()` with a real load
  * generator beside a `Bun.serve` hello-world under the same load. The real-time rows (`realtime.ts`)
  * time a stream chunk to a WebSocket client beside a Bun WebSocket echo, and a fan-out to 1,000
- * sockets beside `Bun.serve` sending the same frames.
+ * sockets beside `Bun.serve` sending the same frames. The workload rows (`workloads.ts`) are issue
+ * 17's W1/W2/W3 at 64 in flight, embedded and over REST, beside the raw baselines.
  *
  * `--only http,realtime` measures only the named parts (`starts`, `three-step`, `signal`,
- * `recovery`, `bytes`, `memory`, `http`, `realtime`, `visibility`); `--quick` runs one process of
+ * `recovery`, `bytes`, `memory`, `workloads`, `http`, `realtime`, `visibility`); `--quick` runs one process of
  * smaller rounds.
  */
 import { Database } from 'bun:sqlite';
@@ -26,11 +27,24 @@ import { percentile } from './row.ts';
 import { measureHttp } from './http.ts';
 import { measureRealtime } from './realtime.ts';
 import { measureVisibility } from './visibility.ts';
+import { rawInsertsPerSecond as rawInserts, rawSingleInsertLatencyMs as rawSingleInserts } from './raw-sqlite.ts';
+import { measureWorkloads } from './workloads.ts';
 
 const quick = process.argv.includes('--quick');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt === -1 ? undefined : (process.argv[onlyAt + 1] ?? '').split(',');
-const PARTS = ['starts', 'three-step', 'signal', 'recovery', 'bytes', 'memory', 'http', 'realtime', 'visibility'];
+const PARTS = [
+  'starts',
+  'three-step',
+  'signal',
+  'recovery',
+  'bytes',
+  'memory',
+  'workloads',
+  'http',
+  'realtime',
+  'visibility',
+];
 for (const part of only ?? []) {
   if (!PARTS.includes(part)) throw new Error(`--only: no part "${part}" (parts: ${PARTS.join(', ')})`);
 }
@@ -45,43 +59,8 @@ const rows: Row[] = [];
 
 // ---- baseline ---------------------------------------------------------------------------------
 
-function rawInsertsPerSecond(count: number, batch: number): number {
-  const db = new Database(freshPath());
-  db.run('PRAGMA journal_mode = WAL');
-  db.run('PRAGMA synchronous = NORMAL');
-  db.run(
-    `CREATE TABLE runs (id TEXT PRIMARY KEY, type TEXT, status TEXT, input BLOB, created_at INTEGER, updated_at INTEGER)`,
-  );
-  const insert = db.prepare('INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)');
-  const payload = new Uint8Array(24).fill(7);
-  const insertBatch = db.transaction((from: number) => {
-    for (let i = from; i < Math.min(from + batch, count); i++) {
-      insert.run(`run-${i}`, 'bench', 'running', payload, Date.now(), Date.now());
-    }
-  });
-  const start = performance.now();
-  for (let i = 0; i < count; i += batch) insertBatch(i);
-  const seconds = (performance.now() - start) / 1000;
-  db.close();
-  return count / seconds;
-}
-
-function rawSingleInsertLatencyMs(count: number): number[] {
-  const db = new Database(freshPath());
-  db.run('PRAGMA journal_mode = WAL');
-  db.run('PRAGMA synchronous = NORMAL');
-  db.run(`CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)`);
-  const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
-  const one = db.transaction(() => insert.run(new Uint8Array(24)));
-  const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const start = performance.now();
-    one();
-    samples.push(performance.now() - start);
-  }
-  db.close();
-  return samples;
-}
+const rawInsertsPerSecond = (count: number, batch: number): number => rawInserts(freshPath(), count, batch);
+const rawSingleInsertLatencyMs = (count: number): number[] => rawSingleInserts(freshPath(), count);
 
 // ---- helpers ----------------------------------------------------------------------------------
 
@@ -400,6 +379,8 @@ async function measureAll(): Promise<Row[]> {
     if (selected('recovery')) await measureRecovery();
     if (selected('bytes')) await measureBytesPerRun();
     if (selected('memory')) await measureMemoryPerSuspendedRun();
+    // After the heap figure: issue 17's W1/W2/W3, embedded and over REST (client in this process).
+    if (selected('workloads')) rows.push(...(await measureWorkloads({ quick, freshPath })));
     // After the heap figure: the load generator runs in this process and leaves its garbage here.
     if (selected('http')) rows.push(...(await measureHttp({ quick, dir })));
     // After the heap figure too: 1,000 sockets' buffers and the subscriber process's pipes.

@@ -110,6 +110,49 @@ describe('starting runs', () => {
     expect(await storage.listRunsByStatus(['completed', 'running', 'suspended'])).toHaveLength(1);
   });
 
+  test('a start resolves once the run is created, without waiting for workflow code that awaits before its first step', async () => {
+    const gate = Promise.withResolvers<void>();
+    const slowStart = workflow({ name: 'slow-start' })
+      .activities({ upper: (s: string) => s.toUpperCase() })
+      .execute(async function* (ctx, input: string) {
+        await gate.promise;
+        return yield* ctx.run('upper', input);
+      });
+    const { engine } = await harness(slowStart);
+    const handle = await engine.start(slowStart, 'x', { id: 'slow' });
+    expect((await engine.get('slow'))?.status).toBe('running');
+    gate.resolve();
+    expect(await handle.result()).toBe('X');
+  });
+
+  test('a run whose creation is refused does nothing, even when its code reaches a step after the refusal', async () => {
+    const gates = [Promise.withResolvers<void>(), Promise.withResolvers<void>()];
+    let calls = 0;
+    const gated = workflow({ name: 'gated' })
+      .activities({ count: () => ++calls })
+      .execute(async function* (ctx, input: number) {
+        await gates[input]!.promise;
+        return yield* ctx.run('count', input);
+      });
+    const { engine } = await harness(gated);
+    gates[0]!.resolve();
+    await (await engine.start(gated, 0, { id: 'taken' })).result();
+    await expect(engine.start(gated, 1, { id: 'taken' })).rejects.toMatchObject({ code: 'workflow_already_exists' });
+    gates[1]!.resolve();
+    for (let i = 0; i < 10; i++) await Bun.sleep(0);
+    expect(calls).toBe(1);
+  });
+
+  test('generated ids are time-ordered UUIDs (v7), so runs started later sort later', async () => {
+    const { engine, clock } = await harness(echo);
+    const first = await engine.start(echo, 'a');
+    await clock.advance('1s');
+    const second = await engine.start(echo, 'b');
+    for (const { id } of [first, second])
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(first.id < second.id).toBe(true);
+  });
+
   test('an unknown workflow type rejects with workflow_type_not_registered', async () => {
     const { engine, storage } = await harness(echo);
     await expect(engine.start('missing', {})).rejects.toMatchObject({

@@ -2,13 +2,18 @@
  * One run's path to storage: the writes waiting for its next commit, and the rows that create a
  * new run. Those rows wait with the rest and ride along with the run's first commit — made before
  * its first side effect, wait or completion — so a run that suspends or finishes at once costs one
- * transaction.
+ * transaction. They wait no longer than the event-loop turn the run was started in: if the workflow
+ * has not reached a commit by then (its code awaits something before its first step), they are
+ * committed on their own, so `engine.start` never waits for workflow code.
  *
  * Traps it avoids:
  * - Updating a row that does not exist yet: while the creating rows still wait, a change to the
  *   run row is folded into them instead of written as an update.
  * - A storage fault reported for a run storage never held: when the commit carrying the creating
  *   rows fails, the run stops and `created` rejects, so the caller of `engine.start` hears of it.
+ * - Rows or side effects of a run that may never exist: while the creating commit is on its way,
+ *   `hasPending` stays true and every other commit of the run waits for it, so the run's next
+ *   commit — and the side effects behind it — follow a creation that landed, or never happen.
  */
 import type { Mutation, RunPatch } from '../storage/storage.ts';
 import { STOP } from './executor-host.ts';
@@ -46,7 +51,16 @@ export class RunWrites {
         ...Promise.withResolvers(),
       };
       this.#creation.promise.catch(() => undefined);
+      // The boundary SQLite's group commit closes its groups at (not a timer, so not the clock's):
+      // a workflow that reaches its first step in this turn takes the rows into that step's commit.
+      setImmediate(() => this.#commitCreationAlone());
     }
+  }
+
+  /** The turn the run started in is over and its creating rows still wait: commit them now. */
+  #commitCreationAlone(): void {
+    if (this.#creation === undefined || this.#creation.taken) return;
+    this.commit(this.take()).catch(() => undefined);
   }
 
   /** Settles once the run's creating commit did (immediately for a recovered run). */
@@ -64,8 +78,14 @@ export class RunWrites {
     return this.#creation !== undefined && !this.#creation.committed;
   }
 
+  /**
+   * True while writes wait for the next commit, or the creating commit is on its way: either must be
+   * durable before the run's next side effect.
+   */
   get hasPending(): boolean {
-    return this.#pending.length > 0;
+    return (
+      this.#pending.length > 0 || (this.#creation !== undefined && this.#creation.taken && !this.#creation.committed)
+    );
   }
 
   /** True while a commit of this run is under way. */
@@ -91,7 +111,13 @@ export class RunWrites {
     const carriesCreation = creation !== undefined && creation.taken && mutations.includes(creation.mutation);
     this.#inFlight++;
     try {
-      await this.#host.commit(mutations);
+      if (creation !== undefined && !carriesCreation && !creation.committed) {
+        // Behind the creating commit: nothing of a run is written, or done, before the run exists.
+        await creation.promise.catch(() => {
+          throw STOP;
+        });
+      }
+      if (mutations.length > 0 || carriesCreation) await this.#host.commit(mutations);
     } catch (error) {
       if (!carriesCreation) throw error;
       this.#host.creationFailed(error);
