@@ -5,12 +5,18 @@
  * Layer rules match on resolved file paths, so they hold however an import is spelled
  * (`../core/errors.ts`, `../../core/errors.ts`). Test files are composition roots: they may wire a
  * concrete adapter or the conformance suite into any layer, so only the layer rules skip them.
+ *
+ * Determinism: `weft/deterministic-workflows` (src/lint/eslint.js, shipped as
+ * `@lostgradient/weft/eslint`) flags `Date.now()`, `Math.random()`, `setTimeout` and the like in
+ * every workflow body of the repository (examples, tests, the CLI's demo) and anywhere in src/define,
+ * whose code runs inside workflow bodies. Activities are not workflow bodies and are not flagged.
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { defineConfig } from 'eslint/config';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
+import weft from './src/lint/eslint.js';
 
 const root = import.meta.dirname;
 
@@ -71,6 +77,9 @@ const layerZones = [
   ),
   noAdapters('src/server', 'server may not import a concrete storage adapter; cli chooses one.'),
 
+  // The ESLint plugin ships as plain JavaScript that ESLint loads on its own: it imports nothing.
+  layer('lint', ['lint'], 'lint (the shipped ESLint plugin) imports nothing else in src/.'),
+
   // testing, cli and src/index.ts are composition roots: they may import anything.
 ];
 
@@ -123,7 +132,16 @@ export default defineConfig(
     },
   },
   {
-    files: ['src/**/*.ts'],
+    files: ['**/*.ts'],
+    ...weft.configs.recommended,
+  },
+  {
+    files: ['src/define/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'weft/deterministic-workflows': ['error', { everywhere: true }] },
+  },
+  {
+    files: ['src/**/*.{ts,js}'],
     ignores: ['**/*.test.ts'],
     rules: {
       'import-x/no-restricted-paths': ['error', { basePath: root, zones: layerZones }],
