@@ -8,7 +8,7 @@
  *
  * Determinism: `weft/deterministic-workflows` (src/lint/eslint.js, shipped as
  * `@lostgradient/weft/eslint`) flags `Date.now()`, `Math.random()`, `setTimeout` and the like in
- * every workflow body of the repository (examples, tests, the CLI's demo) and anywhere in src/define,
+ * every workflow body of the repository (examples, tests, benchmarks) and anywhere in src/define,
  * whose code runs inside workflow bodies. Activities are not workflow bodies and are not flagged.
  */
 import { readdirSync } from 'node:fs';
