@@ -5,7 +5,11 @@
  * `SQLiteStorage` (inline reads: the query alone), beside the page statement the storage ran,
  * executed on a plain `bun:sqlite` connection. Not part of `npm run bench` (the build alone is ~20 s).
  *
- *   bun bench/list-scale.ts [--runs 1000000] [--iterations 9] [--keep path]
+ *   bun bench/list-scale.ts [--runs 1000000] [--iterations 9] [--keep path] [--only filters|aggregates|pages]
+ *
+ * `pages` compares a deep page by `offset` with the same page by keyset (`after`, what a `cursor`
+ * decodes to): pages 1, 200 and 5,000 of 20, each through the storage (page and total, one run
+ * more than the page as `engine.list` asks) and as the raw page statement alone.
  *
  * Traps it avoids:
  * - A store the migration never saw. The file is created by `SQLiteStorage` (current schema) and
@@ -32,6 +36,8 @@ function flag(name: string, fallback: string): string {
 const N = Number(flag('--runs', '1000000'));
 const ITERATIONS = Number(flag('--iterations', '9'));
 const keep = flag('--keep', '');
+const only = flag('--only', '');
+const sections = only === '' ? ['filters', 'aggregates', 'pages'] : only.split(',');
 const dir = mkdtempSync(join(tmpdir(), 'weft-list-scale-'));
 const path = keep === '' ? join(dir, 'scale.db') : keep;
 const NEWEST = Date.UTC(2026, 0, 1);
@@ -164,17 +170,36 @@ async function time(call: () => unknown): Promise<number> {
   return p50(samples);
 }
 
+/** Filters with enough matches for page 5,000 of 20 (or 200), for offset against keyset. */
+const paged: [string, RunQuery][] = [
+  ['none', {}],
+  ['status=completed', { statuses: ['completed'] }],
+  ['type=ticket', { types: ['ticket'] }],
+  ['status=completed type=ticket', { statuses: ['completed'], types: ['ticket'] }],
+  ['idPrefix=ticket- (40%)', { idPrefix: 'ticket-' }],
+  ['attr region=eu-west', { attributes: { region: 'eu-west' } }],
+  ['failureCategory=activity', { failureCategories: ['activity'] }],
+  ['createdBefore=-20d', { createdBefore: NEWEST - 480 * H }],
+];
+const PAGE = 20;
+
+const existing = keep !== '' && (await Bun.file(keep).exists());
 const buildStart = performance.now();
-await build();
-console.error(`built ${N} runs in ${((performance.now() - buildStart) / 1000).toFixed(1)} s`);
+if (existing) console.error(`reusing ${keep}`);
+else {
+  await build();
+  console.error(`built ${N} runs in ${((performance.now() - buildStart) / 1000).toFixed(1)} s`);
+}
 const storage = new SQLiteStorage({ path, readWorker: false });
 const raw = new Database(path, { readonly: true });
 const rawStatements = new StatementCache(raw);
 const ms = (value: number): string => (value < 10 ? value.toFixed(2) : value.toFixed(1));
 try {
-  console.log('| query | weft p50 ms | raw page SQL p50 ms | runs | total |');
-  console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const [name, query] of filters) {
+  if (sections.includes('filters')) {
+    console.log('| query | weft p50 ms | raw page SQL p50 ms | runs | total |');
+    console.log('| --- | ---: | ---: | ---: | ---: |');
+  }
+  for (const [name, query] of sections.includes('filters') ? filters : []) {
     const options = { limit: 20, offset: 0 };
     let answer = { runs: [] as unknown[], total: 0, totalIsExact: true };
     const weft = await time(async () => {
@@ -188,7 +213,7 @@ try {
     const total = `${answer.total}${answer.totalIsExact ? '' : '+'}`;
     console.log(`| list ${name} | ${ms(weft)} | ${ms(rawMs)} | ${answer.runs.length} | ${total} |`);
   }
-  for (const [groupBy, query] of aggregates) {
+  for (const [groupBy, query] of sections.includes('aggregates') ? aggregates : []) {
     let total = 0;
     const weft = await time(async () => {
       total = (await storage.aggregateRuns(groupBy, query, 1000)).total;
@@ -200,9 +225,54 @@ try {
       `| aggregate ${groupBy} ${JSON.stringify(query)} | ${ms(weft)} | ${ms(rawMs)} (GROUP BY over runs) | - | ${total} |`,
     );
   }
+  if (sections.includes('pages')) await pages();
 } finally {
   rawStatements.finalizeAll();
   raw.close();
   await storage.close();
   if (keep === '') rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Page 1, 200 and 5,000 of 20 by offset and by keyset: through the storage (what `engine.list`
+ * asks: one run more than the page, and the total) and the raw page statement the storage ran.
+ */
+async function pages(): Promise<void> {
+  console.log('');
+  console.log('| query | page | offset p50 ms | cursor p50 ms | raw offset page | raw cursor page | total |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [name, query] of paged) {
+    for (const page of [1, 200, 5000]) {
+      const offset = (page - 1) * PAGE;
+      // The key a cursor of the page before would carry: the last run of that page.
+      const before =
+        offset === 0 ? undefined : (await storage.listRuns(query, { limit: 1, offset: offset - 1 })).runs[0];
+      if (offset > 0 && before === undefined) continue;
+      const after = before && { createdAt: before.createdAt, id: before.id };
+      const byOffset = { limit: PAGE + 1, offset };
+      const byKey = after === undefined ? { limit: PAGE + 1 } : { limit: PAGE + 1, after };
+      let answer = { runs: [] as { id: string }[], total: 0, totalIsExact: true };
+      let keyed = answer;
+      const offsetMs = await time(async () => {
+        answer = await storage.listRuns(query, byOffset);
+      });
+      const cursorMs = await time(async () => {
+        keyed = await storage.listRuns(query, byKey);
+      });
+      if (answer.runs.map((run) => run.id).join() !== keyed.runs.map((run) => run.id).join()) {
+        throw new Error(`${name} page ${page}: the keyset page differs from the offset page`);
+      }
+      const terms = queryTerms(query);
+      const rawOf = async (options: { limit: number; offset?: number; after?: { createdAt: number; id: string } }) => {
+        const driver = terms && chooseDriver(rawStatements, terms, query.parentId !== undefined, PAGE + 1);
+        const sql = listRunsSql(query, options, driver);
+        const statement = sql && raw.query<unknown, SQLQueryBindings[]>(sql.page.sql);
+        return statement && sql ? time(() => statement.all(...sql.page.params)) : 0;
+      };
+      const total = `${answer.total}${answer.totalIsExact ? '' : '+'}`;
+      console.log(
+        `| ${name} | ${page} | ${ms(offsetMs)} | ${ms(cursorMs)} | ${ms(await rawOf(byOffset))} | ${ms(await rawOf(byKey))} | ${total} |`,
+      );
+    }
+  }
 }

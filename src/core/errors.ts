@@ -71,6 +71,22 @@ export class InvalidArgumentError extends WeftError {
 }
 
 /**
+ * Code `invalid_cursor`: `engine.list` was given a `cursor` it cannot continue from — not one it
+ * issued (garbled, cut or edited), made for another filter or by another cursor version, or given
+ * together with a non-zero `offset`. `details.field` is `'cursor'`. Drop the cursor and list again
+ * from the first page. Its own code, not `invalid_argument`: a well-formed request can carry a
+ * stale cursor, just as it can name a run that no longer exists.
+ *
+ * @example
+ * await engine.list({ status: 'failed', cursor: page.nextCursor }); // page listed { status: 'running' }: rejects
+ */
+export class InvalidCursorError extends WeftError {
+  constructor(message: string, options?: WeftErrorOptions) {
+    super('invalid_cursor', message, options);
+  }
+}
+
+/**
  * One way a value failed its schema: where (`path`, dotted: `items.0.sku`; `''` for the value
  * itself) and why, both clipped.
  */

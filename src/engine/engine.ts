@@ -75,11 +75,9 @@ import {
 import {
   checkAttributes,
   checkGroupBy,
-  includesFailureCategory,
+  listWorkflows,
   MAX_AGGREGATE_GROUPS,
-  pageOf,
   toRunQuery,
-  toSummary,
   type ListOptions,
   type WorkflowAggregate,
   type WorkflowFilter,
@@ -600,17 +598,13 @@ export class Engine extends EventTarget implements AsyncDisposable {
   }
 
   /**
-   * Runs matching `filter`, newest first (`createdAt`, then id, descending), one page at a time;
-   * `total` counts every match, exactly when `totalIsExact` (see `WorkflowList`). `failureCategory` is
-   * projected only with `include: ['failureCategory']`.
+   * Runs matching `filter`, newest first (`createdAt`, then id, descending), one page at a time:
+   * by `offset`, or — at the cost of one page however deep — by passing the previous page's
+   * `nextCursor` as `cursor`. `total` counts every match, exactly when `totalIsExact` (see
+   * `WorkflowList`). `failureCategory` is projected only with `include: ['failureCategory']`.
    */
   async list(options?: ListOptions): Promise<WorkflowList> {
-    const query = toRunQuery(options);
-    const page = pageOf(options);
-    const withCategory = includesFailureCategory(options);
-    const { runs, total, totalIsExact } = await this.#storage.listRuns(query, page);
-    const items = runs.map((run) => toSummary(run, withCategory));
-    return { items, total, totalIsExact, offset: page.offset, limit: page.limit };
+    return listWorkflows(this.#storage, options);
   }
 
   /**

@@ -51,6 +51,52 @@ for (const [name, create] of [
       expect(page.total).toBe(4);
     });
 
+    test('a cursor continues after the last item; nextCursor is null on the last page and on an empty one', async () => {
+      const t = await seed();
+      const first = await t.engine.list({ limit: 3 });
+      expect(first.items.map((r) => r.id)).toEqual(['r-1', 'o-3', 'o-2']);
+      expect(typeof first.nextCursor).toBe('string');
+      await t.engine.start(refund, undefined, { id: 'r-2' });
+      const second = await t.engine.list({ limit: 3, cursor: first.nextCursor! });
+      expect(second).toMatchObject({ total: 5, totalIsExact: true, offset: 0, limit: 3, nextCursor: null });
+      expect(second.items.map((r) => r.id)).toEqual(['o-1']);
+      expect((await t.engine.list({ limit: 4 })).nextCursor).not.toBeNull();
+      expect((await t.engine.list({ limit: 5 })).nextCursor).toBeNull();
+      expect(await t.engine.list({ type: 'nope' })).toMatchObject({ items: [], total: 0, nextCursor: null });
+      const failed = await t.engine.list({ status: ['failed', 'suspended'], limit: 1 });
+      // Array order and duplicates do not make another filter; include and limit may change.
+      const next = await t.engine.list({
+        status: ['suspended', 'failed', 'failed'],
+        limit: 5,
+        include: ['failureCategory'],
+        cursor: failed.nextCursor!,
+      });
+      expect(next.items.map((r) => [r.id, r.failureCategory])).toEqual([['o-2', 'workflow']]);
+    });
+
+    test('a cursor of another filter, a garbled one, or one with an offset is refused with invalid_cursor', async () => {
+      const t = await seed();
+      const { nextCursor } = await t.engine.list({ status: 'completed', limit: 1 });
+      const cursor = nextCursor!;
+      const refusal = { code: 'invalid_cursor', details: { field: 'cursor' } };
+      for (const options of [
+        { status: 'failed', cursor },
+        { cursor },
+        { status: 'completed', attributes: { customer: 'c-1' }, cursor },
+        { status: 'completed', cursor: `${cursor}x` },
+        { status: 'completed', cursor: cursor.slice(0, -2) },
+        { status: 'completed', cursor: `A${cursor.slice(1)}` },
+        { status: 'completed', cursor: 'not a cursor' },
+        { status: 'completed', cursor: btoa('[1,0,"x",0,0]').replace(/=+$/, '') },
+        { status: 'completed', cursor: 'x'.repeat(3000) },
+        { status: 'completed', cursor: 42 },
+        { status: 'completed', cursor, offset: 1 },
+      ] as Parameters<typeof t.engine.list>[0][]) {
+        await expect(t.engine.list(options)).rejects.toMatchObject(refusal);
+      }
+      expect((await t.engine.list({ status: 'completed', cursor, offset: 0 })).items.map((r) => r.id)).toEqual(['o-1']);
+    });
+
     test('filters by status (several = OR), type, id prefix, failure category, ranges and attributes', async () => {
       const t = await seed();
       const ids = async (filter: Parameters<typeof t.engine.list>[0]) =>

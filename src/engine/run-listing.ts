@@ -4,12 +4,23 @@
  *
  * Trap it avoids: a filter that silently matches everything. Every field is checked — an unknown
  * status, a non-Date range, a limit past the cap — and refused with `invalid_argument` naming the
- * field, because a typo in a dashboard query should not list the whole fleet.
+ * field, because a typo in a dashboard query should not list the whole fleet. A page of a listing
+ * reads one run past its end, so `nextCursor` says exactly whether another page exists.
  */
 import { clipped } from '../core/clip.ts';
-import { FailureCategory, InvalidArgumentError } from '../core/errors.ts';
+import { FailureCategory, InvalidArgumentError, InvalidCursorError } from '../core/errors.ts';
 import { ATTRIBUTE_NAME_PATTERN, checkName, checkWellFormed, MAX_ATTRIBUTE_NAME_LENGTH } from '../core/names.ts';
-import { RunStatus, type AttributeValue, type RunGroupBy, type RunQuery, type RunSummary } from '../storage/storage.ts';
+import {
+  LIST_TOTAL_CAP,
+  RunStatus,
+  type AttributeValue,
+  type RunGroupBy,
+  type RunKey,
+  type RunQuery,
+  type RunSummary,
+  type Storage,
+} from '../storage/storage.ts';
+import { decodeCursor, encodeCursor } from './list-cursor.ts';
 
 /** Most runs one `engine.list` call returns; the default page size is 50. */
 export const MAX_LIST_LIMIT = 1000;
@@ -62,8 +73,14 @@ export interface ListOptions extends WorkflowFilter {
   include?: readonly 'failureCategory'[];
   /** Default 50, at most 1000. */
   limit?: number;
-  /** Default 0. */
+  /** Default 0. Not with `cursor`. */
   offset?: number;
+  /**
+   * The `nextCursor` of the previous page of the same filter: this page starts right after it, at
+   * the cost of one page however deep (an `offset` skips every row before it). Opaque; refused with
+   * `invalid_cursor` if garbled, made for another filter, or given with a non-zero `offset`.
+   */
+  cursor?: string;
 }
 
 /** A run in a listing: no input or result. */
@@ -81,10 +98,19 @@ export interface WorkflowSummary {
 }
 
 /**
- * One page of `engine.list`, newest first. `total` counts every match when `totalIsExact`; it is
- * exact for filters on status and type alone (or none) and whenever at most 1,000 runs match. Past
- * that, counting would cost as much as reading every match, so `totalIsExact` is false and `total`
- * is a lower bound (1,000, or `offset + items.length` when the page reaches further): show "1,000+".
+ * One page of `engine.list`, newest first. `total` counts every match of the filter — not only those
+ * after a `cursor` — when `totalIsExact`; it is exact for filters on status and type alone (or none)
+ * and whenever at most 1,000 runs match. Past that, counting would cost as much as reading every
+ * match, so `totalIsExact` is false and `total` is a lower bound (1,000, or `offset + items.length`
+ * when the page reaches further): show "1,000+". `nextCursor` continues after the last item, null
+ * when no match follows it.
+ *
+ * @example
+ * for (let page = await engine.list({ status: 'failed', limit: 100 }); ; ) {
+ *   handle(page.items);
+ *   if (page.nextCursor === null) break;
+ *   page = await engine.list({ status: 'failed', limit: 100, cursor: page.nextCursor });
+ * }
  */
 export interface WorkflowList {
   items: WorkflowSummary[];
@@ -92,6 +118,8 @@ export interface WorkflowList {
   totalIsExact: boolean;
   offset: number;
   limit: number;
+  /** Pass as `cursor` (with the same filter) for the next page; null when this page is the last. */
+  nextCursor: string | null;
 }
 
 /** Grouped counts from `engine.aggregate`. */
@@ -141,6 +169,50 @@ export const RANGE_FIELDS = [
   'deadlineAfter',
   'deadlineBefore',
 ] as const;
+
+/**
+ * One page of `engine.list` read from `storage`: the filter and page checked, one run more than the
+ * page asked for (so `nextCursor` is null on the last page, not one empty page later), summaries.
+ */
+export async function listWorkflows(storage: Pick<Storage, 'listRuns'>, options?: ListOptions): Promise<WorkflowList> {
+  const query = toRunQuery(options);
+  const page = pageOf(options);
+  const withCategory = includesFailureCategory(options);
+  const cursor = options?.cursor;
+  let after: RunKey | undefined;
+  if (cursor !== undefined) {
+    if (page.offset !== 0) {
+      throw new InvalidCursorError(
+        'cursor and a non-zero offset exclude each other: a cursor page starts at its cursor',
+        {
+          details: { field: 'cursor' },
+        },
+      );
+    }
+    after = decodeCursor(cursor, query);
+  }
+  const { runs, total, totalIsExact } = await storage.listRuns(query, {
+    limit: page.limit + 1,
+    offset: page.offset,
+    ...(after === undefined ? {} : { after }),
+  });
+  const shown = runs.slice(0, page.limit);
+  const last = shown.at(-1);
+  const nextCursor =
+    runs.length > page.limit && last !== undefined
+      ? encodeCursor({ createdAt: last.createdAt, id: last.id }, query)
+      : null;
+  // The extra run may have lifted a lower bound by one; the bound is of what the caller sees.
+  const bound = totalIsExact ? total : Math.max(LIST_TOTAL_CAP, Math.min(total, page.offset + shown.length));
+  return {
+    items: shown.map((run) => toSummary(run, withCategory)),
+    total: bound,
+    totalIsExact,
+    offset: page.offset,
+    limit: page.limit,
+    nextCursor,
+  };
+}
 
 /** The page bounds of `engine.list`, checked. */
 export function pageOf(options: ListOptions | undefined): { limit: number; offset: number } {

@@ -45,6 +45,8 @@ const attributeName = z.string().regex(ATTRIBUTE_NAME_PATTERN, {
  * engine; documents.test.ts holds the two together). The engine checks it; the documents say it.
  */
 const ATTRIBUTE_COUNT = { maxProperties: 64 };
+/** Longest list cursor: the engine's `MAX_CURSOR_LENGTH` (engine/list-cursor.ts), held equal by its test. */
+const CURSOR_MAX_LENGTH = 2048;
 /** What `aggregate` groups by: a field, or `attribute:` and an attribute name. */
 const GROUP_BY_PATTERN = new RegExp(
   `^(?:status|type|failureCategory|attribute:${ATTRIBUTE_NAME_PATTERN.source.replace(/^\^|\$$/g, '')})$`,
@@ -141,17 +143,32 @@ export const listWorkflows = defineOperation({
     ...filter,
     include: z.array(z.literal('failureCategory')).max(1).optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
-    offset: z.coerce.number().int().min(0).optional(),
+    offset: z.coerce.number().int().min(0).optional().describe('Matches to skip; 0 or absent with a cursor'),
+    cursor: z
+      .string()
+      .min(1)
+      .max(CURSOR_MAX_LENGTH)
+      .regex(/^[A-Za-z0-9_-]+$/, { error: 'expected a nextCursor of an earlier page' })
+      .optional()
+      .describe(
+        'The nextCursor of the previous page of the same filter; one not issued for this filter is 400 invalid_cursor',
+      ),
   }),
   output: z.object({
     items: z.array(workflowSummary),
     total: z
       .number()
       .int()
-      .describe('Every match when totalIsExact; otherwise a lower bound (more than 1,000 runs match)'),
+      .describe(
+        'Every match of the filter (not only those after the cursor) when totalIsExact; otherwise a lower bound (more than 1,000 runs match)',
+      ),
     totalIsExact: z.boolean().describe('True for filters on status and type alone, or when at most 1,000 runs match'),
     offset: z.number().int(),
     limit: z.number().int(),
+    nextCursor: z
+      .string()
+      .nullable()
+      .describe('Pass as cursor, with the same filter, for the next page; null when no match follows this page'),
   }),
 });
 

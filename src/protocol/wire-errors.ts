@@ -20,6 +20,8 @@ const STATUS_BY_CODE = {
   /** A workflow input, signal or update payload that fails the schema its definition declares (`details.issues`). */
   invalid_input: 400,
   invalid_params: 400,
+  /** A list `cursor` that is not one the server issued for this filter (or comes with an `offset`): list from the first page. */
+  invalid_cursor: 400,
   payload_not_serializable: 400,
   workflow_type_not_registered: 400,
   /** A fleet event subscription asked to replay more retained events than `MAX_EVENT_REPLAY`. */

@@ -69,12 +69,13 @@ const handlers: Handlers = {
   },
 
   'weft.workflows.list': async (engine, input) => {
-    const { include, limit, offset, ...rest } = input;
+    const { include, limit, offset, cursor, ...rest } = input;
     const page = await engine.list({
       ...toFilter(rest),
       ...(include === undefined ? {} : { include }),
       ...(limit === undefined ? {} : { limit }),
       ...(offset === undefined ? {} : { offset }),
+      ...(cursor === undefined ? {} : { cursor }),
     });
     return { ...page, items: page.items.map((item) => ({ ...item, ...isoDates(item) })) };
   },
@@ -175,7 +176,7 @@ export const catalog: ReadonlyMap<string, CatalogEntry> = new Map(
   }),
 );
 
-type FilterInput = Omit<z.output<typeof listWorkflows.input>, 'include' | 'limit' | 'offset'>;
+type FilterInput = Omit<z.output<typeof listWorkflows.input>, 'include' | 'limit' | 'offset' | 'cursor'>;
 
 /** The wire filter (ISO dates, one or many values) as the engine's `WorkflowFilter`. */
 function toFilter(input: FilterInput): WorkflowFilter {

@@ -14,7 +14,7 @@ import htmlShell from './test-fixtures/dashboard-shell.html';
 const HTML = '<!doctype html><html><body><div id="weft-dashboard"></div></body></html>';
 const KEY = 'dashboard-test-key-0123456789';
 /** What `GET /api/v1/workflows` answers over an engine that ran nothing. */
-const EMPTY_LIST = { items: [], limit: 50, offset: 0, total: 0, totalIsExact: true };
+const EMPTY_LIST = { items: [], limit: 50, offset: 0, total: 0, totalIsExact: true, nextCursor: null };
 const SHELL_PATHS = ['/', '/workflows', '/workflows/order-1', '/workflows/order-1/events/7', '/reviews', '/workers'];
 
 const { start, expectRefusedBeforeBinding } = testServers();

@@ -162,10 +162,23 @@ export interface RunQuery {
   attributes?: Readonly<Record<string, AttributeValue>>;
 }
 
+/** Where a run sits in listing order: `createdAt`, then `id` (binary order), both descending. */
+export interface RunKey {
+  createdAt: number;
+  id: string;
+}
+
 export interface ListRunsOptions {
   /** At most this many runs (the adapter applies no cap of its own). */
   limit: number;
+  /** Matches to skip, counted after `after` when both are given. */
   offset?: number;
+  /**
+   * Keyset: only runs after this key in listing order — `createdAt < after.createdAt`, or equal and
+   * `id < after.id` — so a next page costs the page, not the pages before it. Runs created since
+   * the key was read sort before it and never shift a later page. Does not narrow `total`.
+   */
+  after?: RunKey;
 }
 
 /**
@@ -175,8 +188,8 @@ export interface ListRunsOptions {
 export const LIST_TOTAL_CAP = 1_000;
 
 /**
- * Newest first: `createdAt` descending, ties by `id` descending (binary order). `total` ignores limit
- * and offset, and is exact (`totalIsExact: true`) when the query filters on nothing but statuses and
+ * Newest first: `createdAt` descending, ties by `id` descending (binary order). `total` ignores limit,
+ * offset and `after` (it counts the query's matches), and is exact (`totalIsExact: true`) when the query filters on nothing but statuses and
  * types, or when at most `LIST_TOTAL_CAP` runs match. Otherwise more than `LIST_TOTAL_CAP` runs match,
  * `totalIsExact` is false and `total` is a lower bound: `max(LIST_TOTAL_CAP, offset + runs.length)`.
  * Every adapter follows this rule, so the same query says the same thing on each.

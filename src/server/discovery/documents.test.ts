@@ -127,6 +127,7 @@ describe('the OpenAPI document', () => {
         'include',
         'limit',
         'offset',
+        'cursor',
         'attribute',
       ].sort(),
     );

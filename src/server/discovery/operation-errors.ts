@@ -27,7 +27,7 @@ const RAISED_BY: { readonly [K in CatalogOperation['name']]: readonly string[] }
     'overloaded',
   ],
   // A read over the storage's budget (SQLite's read worker), with Retry-After.
-  'weft.workflows.list': ['invalid_argument', 'read_timeout'],
+  'weft.workflows.list': ['invalid_argument', 'invalid_cursor', 'read_timeout'],
   'weft.workflows.aggregate': ['invalid_argument', 'read_timeout'],
   'weft.workflows.get': ['workflow_not_found'],
   'weft.workflows.result': [

@@ -10,12 +10,13 @@
  *   matches a run without a deadline.
  * - A prefix read as a pattern. `idPrefix` is compared code unit by code unit, so `_`, `%` and case
  *   mean themselves.
- * - Locale-dependent order. Ties on `createdAt` break on binary id order.
+ * - Locale-dependent order. Ties on `createdAt` break on binary id order, in the sort and in the
+ *   keyset (`after`) alike, so a cursor page starts exactly where the previous one ended.
  */
 import type { ListRunsOptions, RunPage, RunQuery, RunRecord, RunStatus } from '../storage.ts';
 import { boundedTotal } from '../storage.ts';
 import type { AttributeIndex } from './attribute-index.ts';
-import { compareStrings } from './ordering.ts';
+import { compareStrings, firstIndex } from './ordering.ts';
 import { copySummary } from './record-copies.ts';
 
 /** The indexes matching reads from; the records are the stored ones and never leave uncopied. */
@@ -49,7 +50,16 @@ export function runPage(runs: RunRecord[], options: ListRunsOptions, exactAlways
   const offset = Math.max(0, Math.floor(options.offset ?? 0));
   const limit = Math.max(0, Math.floor(options.limit));
   runs.sort((a, b) => b.createdAt - a.createdAt || compareStrings(b.id, a.id));
-  const page = runs.slice(offset, offset + limit).map(copySummary);
+  const after = options.after;
+  // The first run past the key: the keyset is a position in the sorted matches, found by bisection.
+  const start =
+    after === undefined
+      ? 0
+      : firstIndex(
+          runs,
+          (run) => run.createdAt < after.createdAt || (run.createdAt === after.createdAt && run.id < after.id),
+        );
+  const page = runs.slice(start + offset, start + offset + limit).map(copySummary);
   return { runs: page, ...boundedTotal(runs.length, exactAlways, offset, page.length) };
 }
 

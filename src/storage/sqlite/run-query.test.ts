@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { AttributeValue, Mutation, RunGroupBy, RunQuery, RunRecord, RunStatus } from '../storage.ts';
 import { makeRunRecord } from '../../testing/index.ts';
 import type { BoundSql } from './run-query.ts';
+import type { ListDriver } from './list-plan.ts';
 import { chooseDriver } from './list-plan.ts';
 import { prefixEnd, queryTerms } from './query-terms.ts';
 import { aggregateRunsSql, listRunsSql } from './run-query.ts';
@@ -112,6 +113,36 @@ describe('query plans', () => {
     for (const query of [{}, { statuses: ['running'] }, { types: ['ship'] }, { parentId: 'run-20' }] as RunQuery[]) {
       const sql = listRunsSql(query, { limit: 20 });
       expect(planOf(sql!.page).join(' | ')).not.toContain('TEMP B-TREE');
+    }
+  });
+
+  test('a keyset page starts at its key: a range on the walking index, no skipped rows, no sort', () => {
+    const after = { createdAt: 400, id: 'run-5' };
+    for (const [query, index, driver] of [
+      [{}, 'runs_by_created', undefined],
+      [{ statuses: ['running'] }, 'runs_by_status', undefined],
+      [{ types: ['ship'] }, 'runs_by_type', undefined],
+      [{ parentId: 'run-20' }, 'runs_by_parent', undefined],
+      [
+        { statuses: ['failed'], types: ['order'] },
+        'runs_by_status_type',
+        { index: 'runs_by_status_type', ordered: true },
+      ],
+      [
+        { failureCategories: ['activity'] },
+        'runs_by_failure_category',
+        { index: 'runs_by_failure_category', ordered: true },
+      ],
+      // createdBefore past the key is implied by it: the key, not createdBefore, bounds the range.
+      [{ createdBefore: 500 }, 'runs_by_created', { index: 'runs_by_created', ordered: true }],
+    ] as [RunQuery, string, ListDriver | undefined][]) {
+      const sql = listRunsSql(query, { limit: 20, after }, driver);
+      const plan = planOf(sql!.page).join(' | ');
+      expect(plan).toContain(index);
+      expect(plan).toContain('(created_at,id)<(?,?)');
+      expect(plan).not.toContain('TEMP B-TREE');
+      // The keyset narrows the page only; the count is the query's.
+      expect(sql!.count.params).not.toContain('run-5');
     }
   });
 

@@ -14,6 +14,8 @@
  *   type over such a filter, read `run_counts` (kept by triggers, a few rows); any other total
  *   stops counting past `LIST_TOTAL_CAP` and says so (`totalIsExact: false`).
  * - Payloads in listings. Only summary columns are read; the v2 schema stores the payloads after them.
+ * - A deep page that costs its depth. `OFFSET` skips row by row; a cursor (`options.after`) is a range
+ *   on the driving index's `(created_at, id)` tail instead, so page 200 costs what page 1 does.
  * - A total that disagrees with the page. Both are read in the same synchronous call (and, on the
  *   read worker, one transaction), so no commit can land between the two statements.
  */
@@ -45,6 +47,13 @@ interface RunFilter {
 }
 
 const SUMMARY_COLUMNS = RUN_SUMMARY_COLUMNS.map((column) => `r.${column}`).join(', ');
+/**
+ * The runs after a cursor's key in listing order. A row value, not `created_at < ? OR (… AND id < ?)`:
+ * SQLite reads it as one range on the `(…, created_at, id)` tail of every index that walks in page
+ * order (`SEARCH … USING INDEX runs_by_status (status=? AND (created_at,id)<(?,?))`), so a deep page
+ * starts at its key instead of skipping every row before it.
+ */
+const KEYSET = '(r.created_at, r.id) < (?, ?)';
 const ATTRIBUTE_GROUP_PREFIX = 'attribute:';
 
 /**
@@ -61,10 +70,11 @@ export function listRunsSql(
   if (terms === undefined) return undefined;
   const filter = runFilter(terms, query.parentId !== undefined, driver);
   const where = whereClause(filter.terms);
+  const page = keysetFilter(query, options, driver) ?? filter;
   return {
     page: {
-      sql: `SELECT ${SUMMARY_COLUMNS} FROM ${filter.from}${where} ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?`,
-      params: [...filter.params, sqlLimit(options.limit), sqlOffset(options.offset ?? 0)],
+      sql: `SELECT ${SUMMARY_COLUMNS} FROM ${page.from}${whereClause(page.terms)} ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?`,
+      params: [...page.params, sqlLimit(options.limit), sqlOffset(options.offset ?? 0)],
     },
     count: {
       // A driver walked newest first is counted in that order too, or the count would start from
@@ -73,6 +83,25 @@ export function listRunsSql(
       params: [...filter.params, LIST_TOTAL_CAP + 1],
     },
   };
+}
+
+/**
+ * The page's filter after `options.after`; undefined without a key, or when the key is implied by
+ * `createdBefore` (it lies at or past it). The keyset narrows the page, never the count: `total` is
+ * the query's, not what is left of it. Both are upper bounds on `created_at`, and SQLite keeps only
+ * one as the range of `runs_by_created`: given both, it walked from `createdBefore` down to the key,
+ * every skipped row again (10 ms at page 5,000 of 20), so the one implied by the other is dropped.
+ */
+function keysetFilter(query: RunQuery, options: ListRunsOptions, driver?: ListDriver): RunFilter | undefined {
+  const after = options.after;
+  if (after === undefined) return undefined;
+  const before = query.createdBefore;
+  if (before !== undefined && after.createdAt >= before) return undefined;
+  const narrowed = before === undefined ? query : { ...query, createdBefore: undefined };
+  const terms = queryTerms(narrowed);
+  if (terms === undefined) return undefined;
+  const filter = runFilter(terms, query.parentId !== undefined, driver);
+  return { from: filter.from, terms: [...filter.terms, KEYSET], params: [...filter.params, after.createdAt, after.id] };
 }
 
 /** The groups and total statements of `aggregateRuns`; undefined when the query can match no run. */
