@@ -23,6 +23,7 @@ import type { ConformanceContext } from './storage-conformance/helpers.ts';
 import { describeInbox } from './storage-conformance/inbox.ts';
 import { describeJournal } from './storage-conformance/journal.ts';
 import { describeListing } from './storage-conformance/listing.ts';
+import { describeListingPages } from './storage-conformance/listing-pages.ts';
 import { describeRuns } from './storage-conformance/runs.ts';
 import { describeTimers } from './storage-conformance/timers.ts';
 import { describeUpdates } from './storage-conformance/updates.ts';
@@ -64,6 +65,7 @@ export function runStorageConformance(options: StorageConformanceOptions): void 
     describeInbox(context);
     describeAttributes(context);
     describeListing(context);
+    describeListingPages(context);
     describeUpdates(context);
     describeEventLog(context);
     describeWatchAndChunks(context);

@@ -3,15 +3,14 @@
  * with ties on binary id order descending, each `RunQuery` field alone and combined (OR within a
  * list, exclusive ranges, deadline ranges skipping runs without one, attribute equality that keeps
  * `1`, `'1'` and `true` apart), paging with a `total` that ignores it, and counts by group in the
- * contract's order, truncated at `maxGroups`; keyset pages (`after`) that list every match once,
- * ties split by id, runs created between pages neither shifting nor repeating a page.
+ * contract's order, truncated at `maxGroups`. Keyset pages (`after`) are in listing-pages.ts.
  *
  * The traps these catch in an adapter: locale or numeric id order ('R9' sorts before 'r10' in
  * binary order), a `LIKE` prefix that treats `_`, `%` or case loosely, inclusive bounds, `NULL`
  * deadlines slipping through, attribute values compared as text, and groups ordered as text.
  */
 import { describe, expect, test } from 'bun:test';
-import type { AttributeValue, Mutation, RunKey, RunQuery, RunRecord, Storage } from '../../storage/storage.ts';
+import type { AttributeValue, Mutation, RunQuery, RunRecord, Storage } from '../../storage/storage.ts';
 import { LIST_TOTAL_CAP, RunStatus } from '../../storage/storage.ts';
 import type { ConformanceContext } from './helpers.ts';
 import { idsOf, makeRun, plain } from './helpers.ts';
@@ -93,7 +92,7 @@ const FIXTURE: FixtureRun[] = [
 const NEWEST_FIRST = ['r4', 'r3', 'r2', 'r10', 'R9', 'r1', 'r5'];
 
 /** Each `RunQuery` field alone, and the fixture's runs it lists, newest first. */
-const SINGLE_FILTERS: [string, RunQuery, string[]][] = [
+export const SINGLE_FILTERS: [string, RunQuery, string[]][] = [
   ['one status', { statuses: [RunStatus.failed] }, ['r4', 'r2', 'R9']],
   ['statuses, any of them', { statuses: [RunStatus.failed, RunStatus.pending] }, ['r4', 'r2', 'r10', 'R9']],
   ['an empty status list, matching nothing', { statuses: [] }, []],
@@ -130,7 +129,7 @@ const SINGLE_FILTERS: [string, RunQuery, string[]][] = [
 ];
 
 /** Fields combined (AND), and what they list. */
-const COMBINED_FILTERS: [string, RunQuery, string[]][] = [
+export const COMBINED_FILTERS: [string, RunQuery, string[]][] = [
   ['both bounds of createdAt', { createdAfter: 5, createdBefore: 30 }, ['r3', 'r2', 'r10', 'R9', 'r1']],
   ['both bounds of updatedAt', { updatedAfter: 15, updatedBefore: 35 }, ['r3', 'r2', 'r10']],
   ['both bounds of deadline', { deadlineAfter: 50, deadlineBefore: 300 }, ['r3', 'r2']],
@@ -155,20 +154,21 @@ const COMBINED_FILTERS: [string, RunQuery, string[]][] = [
   ['filters that exclude each other', { statuses: [RunStatus.completed], types: ['ship'] }, []],
 ];
 
+/** Writes the fixture into `storage` over two commits, in an order unlike any the listing returns. */
+export async function seedListingFixture(storage: Storage): Promise<Storage> {
+  const mutations = (runs: FixtureRun[]): Mutation[] =>
+    runs.flatMap(({ run, attributes }) => [
+      { op: 'createRun', run },
+      { op: 'setAttributes', runId: run.id, attributes },
+    ]);
+  await storage.commit(mutations(FIXTURE.slice(3)));
+  await storage.commit(mutations(FIXTURE.slice(0, 3)));
+  return storage;
+}
+
 /** Registers the `listRuns` and `aggregateRuns` conformance tests; `open` gives each test a fresh storage. */
 export function describeListing({ open }: ConformanceContext): void {
-  /** The fixture, created over two commits in an order unlike any the listing returns. */
-  async function seeded(): Promise<Storage> {
-    const storage = await open();
-    const mutations = (runs: FixtureRun[]): Mutation[] =>
-      runs.flatMap(({ run, attributes }) => [
-        { op: 'createRun', run },
-        { op: 'setAttributes', runId: run.id, attributes },
-      ]);
-    await storage.commit(mutations(FIXTURE.slice(3)));
-    await storage.commit(mutations(FIXTURE.slice(0, 3)));
-    return storage;
-  }
+  const seeded = async (): Promise<Storage> => seedListingFixture(await open());
 
   describe('listRuns', () => {
     test('an empty query lists every run newest first, ties by id descending in binary order', async () => {
@@ -274,155 +274,6 @@ export function describeListing({ open }: ConformanceContext): void {
         groups: [{ key: 'gold', count: 2 }],
         truncated: false,
       });
-    });
-  });
-
-  describe('keyset pages (after)', () => {
-    /** Every page of `query`, each starting after the last run of the one before, until a page comes back short. */
-    async function pages(storage: Storage, query: RunQuery, limit: number): Promise<string[][]> {
-      const all: string[][] = [];
-      let after: RunKey | undefined;
-      for (;;) {
-        const page = await storage.listRuns(query, after === undefined ? { limit } : { limit, after });
-        all.push(idsOf(page));
-        const last = page.runs.at(-1);
-        if (page.runs.length < limit || last === undefined) return all;
-        after = { createdAt: last.createdAt, id: last.id };
-      }
-    }
-
-    for (const [title, query, expected] of [...SINGLE_FILTERS, ...COMBINED_FILTERS]) {
-      test(`pages of ${title} list every match once, in order, whatever the page size`, async () => {
-        const storage = await seeded();
-        for (const limit of [1, 2, 3]) expect((await pages(storage, query, limit)).flat()).toEqual(expected);
-      });
-    }
-
-    test('ties on createdAt are split by id descending, so a page may end inside a tie', async () => {
-      const storage = await seeded();
-      // r2, r10 and R9 share createdAt 20 with r3; binary order puts 'r3' > 'r2' > 'r10' > 'R9'.
-      const page = await storage.listRuns({}, { limit: 2, after: { createdAt: 20, id: 'r2' } });
-      expect(idsOf(page)).toEqual(['r10', 'R9']);
-      expect(idsOf(await storage.listRuns({}, { limit: 10, after: { createdAt: 20, id: 'R9' } }))).toEqual([
-        'r1',
-        'r5',
-      ]);
-    });
-
-    test('the key need not be a stored run, and a key past the oldest match gives an empty page', async () => {
-      const storage = await seeded();
-      expect(idsOf(await storage.listRuns({}, { limit: 10, after: { createdAt: 25, id: '' } }))).toEqual([
-        'r3',
-        'r2',
-        'r10',
-        'R9',
-        'r1',
-        'r5',
-      ]);
-      expect(idsOf(await storage.listRuns({}, { limit: 10, after: { createdAt: 20, id: 'r25' } }))).toEqual([
-        'r2',
-        'r10',
-        'R9',
-        'r1',
-        'r5',
-      ]);
-      // A key past createdBefore, and one before it: each bound still holds.
-      const early = { createdBefore: 20 };
-      expect(idsOf(await storage.listRuns(early, { limit: 10, after: { createdAt: 25, id: '' } }))).toEqual([
-        'r1',
-        'r5',
-      ]);
-      expect(idsOf(await storage.listRuns(early, { limit: 10, after: { createdAt: 10, id: 'r1' } }))).toEqual(['r5']);
-      const past = await storage.listRuns({ types: ['ship'] }, { limit: 10, after: { createdAt: 5, id: 'r5' } });
-      expect(past).toEqual({ runs: [], total: 2, totalIsExact: true });
-    });
-
-    test('total counts the query, not what is left after the key', async () => {
-      const storage = await seeded();
-      const after = { createdAt: 20, id: 'r10' };
-      expect(await storage.listRuns({}, { limit: 1, after })).toMatchObject({ total: 7, totalIsExact: true });
-      const gold = await storage.listRuns({ attributes: { tier: 'gold' } }, { limit: 1, after });
-      expect(gold).toMatchObject({ total: 2, totalIsExact: true });
-      expect(idsOf(gold)).toEqual(['r1']);
-    });
-
-    test('an offset skips matches after the key', async () => {
-      const storage = await seeded();
-      const page = await storage.listRuns({}, { limit: 2, offset: 1, after: { createdAt: 20, id: 'r3' } });
-      expect(idsOf(page)).toEqual(['r10', 'R9']);
-    });
-
-    test('runs created between pages, newer than the key, neither shift nor repeat a later page', async () => {
-      const storage = await seeded();
-      const first = await storage.listRuns({}, { limit: 3 });
-      expect(idsOf(first)).toEqual(['r4', 'r3', 'r2']);
-      await storage.commit([
-        { op: 'createRun', run: makeRun({ id: 'n1', createdAt: 40 }) },
-        // Same createdAt as the key, id above it: it sorts before the key, on a page already read.
-        { op: 'createRun', run: makeRun({ id: 'r3x', createdAt: 20 }) },
-      ]);
-      const last = first.runs.at(-1)!;
-      const rest = await storage.listRuns({}, { limit: 10, after: { createdAt: last.createdAt, id: last.id } });
-      expect(idsOf(rest)).toEqual(['r10', 'R9', 'r1', 'r5']);
-      expect(rest.total).toBe(9);
-    });
-
-    test('pages through more runs than the count cap, with every index an adapter may walk', async () => {
-      const storage = await open();
-      const runs = Array.from({ length: LIST_TOTAL_CAP + 205 }, (_, i) =>
-        makeRun({
-          // Every third run shares its createdAt with the one before: ties across page boundaries.
-          id: `k${String(i).padStart(5, '0')}`,
-          type: i % 4 === 0 ? 'rare' : 'common',
-          createdAt: i - (i % 3 === 2 ? 1 : 0),
-          updatedAt: i,
-          status: i % 2 === 0 ? RunStatus.suspended : RunStatus.completed,
-          failureCategory: null,
-          deadline: i % 5 === 0 ? i + 1_000 : null,
-        }),
-      );
-      await storage.commit(
-        runs.flatMap((run, i): Mutation[] => [
-          { op: 'createRun', run },
-          { op: 'setAttributes', runId: run.id, attributes: { mod: i % 7 } },
-        ]),
-      );
-      const newestFirst = [...runs].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
-      const queries: RunQuery[] = [
-        {},
-        { statuses: [RunStatus.suspended] },
-        { types: ['rare'] },
-        { statuses: [RunStatus.suspended], types: ['rare'] },
-        { statuses: [RunStatus.suspended, RunStatus.completed], types: ['rare', 'common'] },
-        { idPrefix: 'k00' },
-        { createdAfter: 100, createdBefore: 1_100 },
-        { updatedAfter: 50 },
-        { updatedBefore: 1_000 },
-        { deadlineAfter: 0 },
-        { attributes: { mod: 3 } },
-        { attributes: { mod: 3 }, statuses: [RunStatus.completed] },
-      ];
-      for (const query of queries) {
-        const expected = newestFirst
-          .filter((run) => {
-            const i = Number(run.id.slice(1));
-            return (
-              (query.statuses === undefined || query.statuses.includes(run.status)) &&
-              (query.types === undefined || query.types.includes(run.type)) &&
-              (query.idPrefix === undefined || run.id.startsWith(query.idPrefix)) &&
-              (query.createdAfter === undefined || run.createdAt > query.createdAfter) &&
-              (query.createdBefore === undefined || run.createdAt < query.createdBefore) &&
-              (query.updatedAfter === undefined || run.updatedAt > query.updatedAfter) &&
-              (query.updatedBefore === undefined || run.updatedAt < query.updatedBefore) &&
-              (query.deadlineAfter === undefined || (run.deadline !== null && run.deadline > query.deadlineAfter)) &&
-              (query.attributes === undefined || i % 7 === query.attributes['mod'])
-            );
-          })
-          .map((run) => run.id);
-        const listed = await pages(storage, query, 100);
-        expect({ query, ids: listed.flat() }).toEqual({ query, ids: expected });
-        expect(listed.every((page, n) => n === listed.length - 1 || page.length === 100)).toBe(true);
-      }
     });
   });
 
