@@ -46,7 +46,7 @@ const attributeName = z.string().regex(ATTRIBUTE_NAME_PATTERN, {
  */
 const ATTRIBUTE_COUNT = { maxProperties: 64 };
 /** Longest list cursor: the engine's `MAX_CURSOR_LENGTH` (engine/list-cursor.ts), held equal by its test. */
-const CURSOR_MAX_LENGTH = 2048;
+const CURSOR_MAX_LENGTH = 4096;
 /** What `aggregate` groups by: a field, or `attribute:` and an attribute name. */
 const GROUP_BY_PATTERN = new RegExp(
   `^(?:status|type|failureCategory|attribute:${ATTRIBUTE_NAME_PATTERN.source.replace(/^\^|\$$/g, '')})$`,
