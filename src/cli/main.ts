@@ -16,22 +16,37 @@
  */
 import packageJson from '../../package.json' with { type: 'json' };
 import { isUsageError } from './process-lifecycle.ts';
-import { MCP_USAGE, mcpCommand } from './mcp-command.ts';
-import { RUN_USAGE, runCommand } from './run-command.ts';
-import { SERVE_USAGE, serveCommand } from './serve-command.ts';
 import { runClientCommand, type ClientCommand } from './client-commands/client-command.ts';
 import { CLIENT_COMMANDS, CLIENT_OPTIONS_USAGE } from './client-commands/client-commands.ts';
 
 interface HostCommand {
   summary: string;
-  usage: string;
-  run: (args: string[]) => Promise<number>;
+  /** Imported when the command is used: a client command or `--version` need not load the server. */
+  load: () => Promise<{ usage: string; run: (args: string[]) => Promise<number> }>;
 }
 
 const HOST_COMMANDS: Record<string, HostCommand> = {
-  serve: { summary: 'serve the HTTP API on a SQLite file (npm start)', usage: SERVE_USAGE, run: serveCommand },
-  run: { summary: 'host the engine without a listener, printing its events', usage: RUN_USAGE, run: runCommand },
-  mcp: { summary: 'serve MCP on stdin/stdout for a client that launches it', usage: MCP_USAGE, run: mcpCommand },
+  serve: {
+    summary: 'serve the HTTP API on a SQLite file (npm start)',
+    load: async () => {
+      const { SERVE_USAGE, serveCommand } = await import('./serve-command.ts');
+      return { usage: SERVE_USAGE, run: serveCommand };
+    },
+  },
+  run: {
+    summary: 'host the engine without a listener, printing its events',
+    load: async () => {
+      const { RUN_USAGE, runCommand } = await import('./run-command.ts');
+      return { usage: RUN_USAGE, run: runCommand };
+    },
+  },
+  mcp: {
+    summary: 'serve MCP on stdin/stdout for a client that launches it',
+    load: async () => {
+      const { MCP_USAGE, mcpCommand } = await import('./mcp-command.ts');
+      return { usage: MCP_USAGE, run: mcpCommand };
+    },
+  },
 };
 const CLIENTS = new Map(CLIENT_COMMANDS.map((command) => [command.name, command]));
 
@@ -75,11 +90,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(`usage: ${clientUsage(client)}`);
     return 0;
   }
-  const host = Object.hasOwn(HOST_COMMANDS, name) ? HOST_COMMANDS[name] : undefined;
-  if (host === undefined) {
+  const hostCommand = Object.hasOwn(HOST_COMMANDS, name) ? HOST_COMMANDS[name] : undefined;
+  if (hostCommand === undefined) {
     console.error(`weft: unknown ${name.startsWith('-') ? 'option' : 'command'} '${name}'\n\n${USAGE}`);
     return 2;
   }
+  const host = await hostCommand.load();
   if (wantsHelp) {
     console.log(`usage: ${host.usage}`);
     return 0;

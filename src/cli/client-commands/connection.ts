@@ -18,9 +18,6 @@
 import { existsSync } from 'node:fs';
 import { WeftError } from '../../core/errors.ts';
 import { HttpClient } from '../../client/http-client.ts';
-import { Engine } from '../../engine/engine.ts';
-import { handleRequest } from '../../server/handler.ts';
-import { SQLiteStorage } from '../../storage/sqlite/sqlite-storage.ts';
 import { CliError, ExitCode, usageError } from './exit-codes.ts';
 
 /** The server a command talks to when neither `--url`, `$WEFT_URL` nor `--db` is given. */
@@ -104,7 +101,13 @@ async function openDatabase(path: string): Promise<Connection> {
   if (!existsSync(path)) {
     throw new CliError('database_not_found', `no database at '${path}' (weft serve creates one)`, ExitCode.notFound);
   }
-  let storage: SQLiteStorage;
+  // Loaded here: a command that asks a server needs none of the engine, the handler or SQLite.
+  const [{ Engine }, { handleRequest }, { SQLiteStorage }] = await Promise.all([
+    import('../../engine/engine.ts'),
+    import('../../server/handler.ts'),
+    import('../../storage/sqlite/sqlite-storage.ts'),
+  ]);
+  let storage: InstanceType<typeof SQLiteStorage>;
   try {
     // Inline reads: a one-shot command has no commits for a read worker to keep unblocked.
     storage = new SQLiteStorage({ path, readWorker: false });
@@ -118,7 +121,7 @@ async function openDatabase(path: string): Promise<Connection> {
     }
     throw error;
   }
-  let engine: Engine;
+  let engine: InstanceType<typeof Engine>;
   try {
     engine = await Engine.create({ storage, recover: false, shutdownGracePeriod: 0 });
   } catch (error) {
