@@ -86,7 +86,7 @@ export const listCommand: ClientCommand = {
     ]);
     context.out(table(['ID', 'TYPE', 'STATUS', 'FAILURE', 'CREATED', 'UPDATED'], rows));
     const shownTo = page.offset + page.items.length;
-    const total = page.totalIsExact ? plural(page.total, 'run') : `more than ${page.total} runs`;
+    const total = page.totalIsExact ? plural(page.total, 'run') : `at least ${page.total} runs`;
     const more = shownTo < page.total || !page.totalIsExact ? ` (--offset ${shownTo} for more)` : '';
     context.note(`weft: ${page.offset + 1}-${shownTo} of ${total}${more}`);
     return ExitCode.ok;
