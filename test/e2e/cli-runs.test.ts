@@ -349,6 +349,13 @@ test('weft watch prints one line per state change until the run ends, then exits
   expect(frames.map((frame) => frame.seq)).toEqual(frames.map((_frame, index) => index + 1));
   expect(frames.at(-1)?.status).toBe('cancelled');
   expect((await at(server, ['watch', 'nope'])).code).toBe(3);
+
+  // Stopped before the run ends: 130, like any command a SIGINT ends.
+  await server.engine.start(order, book, { id: 'order-left' });
+  const left = spawnWeft(['watch', 'order-left', '--url', server.url]);
+  await new Output(left.stdout).until((text) => text.includes('workflow:suspended'));
+  left.kill('SIGINT');
+  expect(await left.exited).toBe(130);
 }, 30_000);
 
 test('weft events lists the event log; --follow prints new events as they happen until SIGTERM', async () => {
@@ -380,6 +387,52 @@ test('weft events lists the event log; --follow prints new events as they happen
 
   const refused = await at(server, ['events', '--follow', '--limit', '5']);
   expect(refused.code).toBe(2);
+}, 30_000);
+
+test('weft result --wait against a weft serve process keeps waiting across a server restart', async () => {
+  const db = join(dir, 'restart.db');
+  const listening = /weft server listening at (http:\/\/127\.0\.0\.1:(\d+))/;
+  const serveOn = async (port: string) => {
+    const child = spawnWeft(['serve', '--port', port, '--db', db]);
+    const output = await new Output(child.stdout).until((text) => listening.test(text));
+    const [, url, bound] = listening.exec(output)!;
+    return { child, url: url!, port: bound! };
+  };
+  const first = await serveOn('0');
+  const started = await weft([
+    'start',
+    'order',
+    '--input',
+    JSON.stringify(book),
+    '--id',
+    'order-r',
+    '--url',
+    first.url,
+  ]);
+  expect(started.code).toBe(0);
+  const waiting = spawnWeft(['result', 'order-r', '--wait', '--url', first.url]);
+  const stdout = new Output(waiting.stdout);
+  const stderr = new Output(waiting.stderr);
+  await stderr.until((text) => text.includes('waiting for order-r (order, suspended)'));
+  first.child.kill('SIGTERM');
+  expect(await first.child.exited).toBe(0);
+  await stderr.until((text) => text.includes('trying again'));
+  const second = await serveOn(first.port);
+  const signalled = await weft([
+    'signal',
+    'order-r',
+    'approval',
+    '--payload',
+    '{"approved":true,"by":"restart"}',
+    '--url',
+    second.url,
+  ]);
+  expect(signalled.code).toBe(0);
+  expect(await waiting.exited).toBe(0);
+  expect(JSON.parse(await stdout.ended)).toMatchObject({ status: 'shipped', approvedBy: 'restart' });
+  expect(await stderr.ended).toContain(`weft: unreachable: cannot reach ${first.url}`);
+  second.child.kill('SIGTERM');
+  expect(await second.child.exited).toBe(0);
 }, 30_000);
 
 test('with API keys on the server, commands send WEFT_API_KEY; without it they are refused with a hint', async () => {

@@ -97,7 +97,7 @@ async function resultOf(
         }
         retryMs = RETRY_FIRST_MS;
       } else if (error instanceof CliError && error.code === 'unreachable') {
-        context.note(`weft: ${error.message}; trying again in ${Math.ceil(retryMs / 1000)}s`);
+        context.note(`weft: ${error.code}: ${error.message}; trying again in ${Math.ceil(retryMs / 1000)}s`);
         await pause(retryMs, signal);
         retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
       } else {
