@@ -10,9 +10,6 @@ import { ExitCode } from './exit-codes.ts';
 import { positionals } from './flag-values.ts';
 import { block, cut, fields, isoSeconds, oneLine, printable } from './terminal-text.ts';
 
-/** Where a multi-line value starts, under its label (the labels below are at most 10 wide). */
-const VALUE_INDENT = ' '.repeat(12);
-
 export const showCommand: ClientCommand = {
   name: 'show',
   summary: "a run's state, input, result or error, and attributes",
@@ -35,19 +32,18 @@ export const showCommand: ClientCommand = {
       ['updated', isoSeconds(workflow.updatedAt)],
       ['deadline', isoSeconds(workflow.deadline)],
     ];
-    if (workflow.idempotencyKey !== null) lines.push(['idem. key', oneLine(workflow.idempotencyKey)]);
+    if (workflow.idempotencyKey !== null) lines.push(['idempotency key', oneLine(workflow.idempotencyKey)]);
     const names = Object.keys(attributes).sort();
     lines.push([
       'attributes',
       names.length === 0 ? '-' : names.map((n) => `${printable(n)}=${attributeText(attributes[n])}`).join(' '),
     ]);
-    lines.push(['input', 'input' in workflow ? block(workflow.input, VALUE_INDENT) : '-']);
-    if (workflow.status === 'completed')
-      lines.push(['result', 'result' in workflow ? block(workflow.result, VALUE_INDENT) : '-']);
+    lines.push(['input', 'input' in workflow ? block(workflow.input) : '-']);
+    if (workflow.status === 'completed') lines.push(['result', 'result' in workflow ? block(workflow.result) : '-']);
     if (workflow.error !== undefined) {
       const { code, name, message, details } = workflow.error;
       lines.push(['error', `${printable(code ?? name)}: ${printable(message)}`]);
-      if (details !== undefined) lines.push(['details', block(details, VALUE_INDENT)]);
+      if (details !== undefined) lines.push(['details', block(details)]);
     }
     if (workflow.failureCategory !== undefined) lines.push(['category', workflow.failureCategory]);
     context.out(fields(lines));

@@ -36,16 +36,17 @@ export function oneLine(value: unknown, max = MAX_VALUE_CHARS): string {
 export const MAX_BLOCK_LINES = 20;
 
 /**
- * A value as indented JSON under a label: on the label's line when it fits there, else below it,
- * at most `MAX_BLOCK_LINES` lines, each cut to `MAX_VALUE_CHARS` characters.
+ * A value for `fields`: compact JSON when it fits on the label's line, else indented JSON on the
+ * lines below (starting with a newline), at most `MAX_BLOCK_LINES` lines each cut to
+ * `MAX_VALUE_CHARS` characters.
  */
-export function block(value: unknown, indent: string): string {
+export function block(value: unknown): string {
   const compact = printable(JSON.stringify(value) ?? 'undefined');
   if (compact.length <= MAX_VALUE_CHARS) return compact;
   const lines = JSON.stringify(value, null, 2).split('\n');
-  const shown = lines.slice(0, MAX_BLOCK_LINES).map((line) => `${indent}${cut(printable(line))}`);
+  const shown = lines.slice(0, MAX_BLOCK_LINES).map((line) => cut(printable(line)));
   if (lines.length > MAX_BLOCK_LINES) {
-    shown.push(`${indent}… ${lines.length - MAX_BLOCK_LINES} more lines (--json shows everything)`);
+    shown.push(`… ${lines.length - MAX_BLOCK_LINES} more lines (--json shows everything)`);
   }
   return `\n${shown.join('\n')}`;
 }
@@ -69,11 +70,17 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** `label` and `value` lines with the values aligned after the longest label (a value starting with a newline goes below it). */
+/**
+ * `label  value` lines, the values aligned after the longest label; a value of several lines (from
+ * `block`) starts below its label, each line indented to the values' column.
+ */
 export function fields(pairs: readonly (readonly [string, string])[]): string {
   const width = Math.max(...pairs.map(([label]) => label.length));
+  const indent = ' '.repeat(width + 2);
   return pairs
-    .map(([label, value]) => (value.startsWith('\n') ? `${label}${value}` : `${label.padEnd(width)}  ${value}`))
+    .map(([label, value]) =>
+      value.startsWith('\n') ? `${label}${value.replaceAll('\n', `\n${indent}`)}` : `${label.padEnd(width)}  ${value}`,
+    )
     .join('\n');
 }
 
