@@ -235,7 +235,13 @@ export class RunExecutor implements Queueable {
 
   async #fail(error: unknown, category?: FailureCategory): Promise<void> {
     const failureCategory =
-      category ?? (error instanceof ActivityFailedError ? FailureCategory.activity : FailureCategory.workflow);
+      category ??
+      (error instanceof ActivityFailedError
+        ? FailureCategory.activity
+        : // A divergence at a step that does not yield (now(), setAttribute, startChild) is thrown at the call.
+          error instanceof NondeterminismError
+          ? FailureCategory.nondeterminism
+          : FailureCategory.workflow);
     const serialized = serializeError(error);
     await this.#finish(
       { status: RunStatus.failed, result: null, error: serialized, failureCategory },
