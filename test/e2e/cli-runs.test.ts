@@ -12,79 +12,30 @@ import { join } from 'node:path';
 import { Engine } from '../../src/engine/engine.ts';
 import { SQLiteStorage } from '../../src/storage/sqlite/index.ts';
 import { testServers, type TestServer } from '../../src/testing/test-servers.ts';
+import { finished, Output, spawnWeft as startWeft } from './weft-process.ts';
 import { declined, fanOut, hanging, hangingStarted, order, ticket } from './cli-runs-workflows.ts';
 
-const root = join(import.meta.dir, '../..');
-const main = join(root, 'src/cli/main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'weft-cli-runs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const { start, defer } = testServers([order, fanOut, ticket, declined, hanging]);
 
 const book = { sku: 'book', quantity: 1, amount: 25 };
 
-/** The environment without the variables the CLI reads, so the developer's own never leak in. */
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const name of ['WEFT_URL', 'WEFT_API_KEY', 'WEFT_API_KEYS', 'WEFT_DB']) delete env[name];
-  return { ...env, ...extra };
-}
-
+/** `weft <args>`, killed after the test if still running. */
 function spawnWeft(args: string[], env: Record<string, string> = {}) {
-  const child = Bun.spawn([process.execPath, main, ...args], {
-    cwd: root,
-    env: cleanEnv(env),
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
+  const child = startWeft(args, env);
   defer(() => child.kill('SIGKILL'));
   return child;
 }
 
 /** `weft <args>` run to its end: exit code and both streams. */
-async function weft(args: string[], env: Record<string, string> = {}) {
-  const child = spawnWeft(args, env);
-  const [code, stdout, stderr] = await Promise.all([
-    child.exited,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  return { code, stdout, stderr };
+function weft(args: string[], env: Record<string, string> = {}) {
+  return finished(spawnWeft(args, env));
 }
 
 /** `weft <args> --url <server>`. */
 const at = (server: TestServer, args: string[], env: Record<string, string> = {}) =>
   weft([...args, '--url', server.url], env);
-
-/** A child's output read to its end in the background, with `until` to wait for some text. */
-class Output {
-  text = '';
-  readonly ended: Promise<string>;
-  #done = false;
-  #changed = Promise.withResolvers<void>();
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.ended = (async () => {
-      const decoder = new TextDecoder();
-      for await (const chunk of stream) {
-        this.text += decoder.decode(chunk, { stream: true });
-        this.#notify();
-      }
-      this.#done = true;
-      this.#notify();
-      return this.text;
-    })();
-  }
-
-  async until(done: (text: string) => boolean): Promise<string> {
-    while (!done(this.text) && !this.#done) await this.#changed.promise;
-    return this.text;
-  }
-
-  #notify(): void {
-    this.#changed.resolve();
-    this.#changed = Promise.withResolvers<void>();
-  }
-}
 
 /** Starts `order` runs (suspended, waiting for approval) and a completed `fan-out`, and tags a ticket. */
 async function seed(server: TestServer) {

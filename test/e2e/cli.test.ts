@@ -10,70 +10,14 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQLiteStorage } from '../../src/storage/sqlite/index.ts';
+import { cleanEnv, finished, main, Output, root, spawnWeft } from './weft-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'weft-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const root = join(import.meta.dir, '../..');
-const main = join(root, 'src/cli/main.ts');
-
-/** The environment without the variables the CLI reads, so the developer's own never leak in. */
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  for (const name of ['WEFT_API_KEYS', 'WEFT_ALLOWED_HOSTS', 'WEFT_SERVER_AUTHENTICATION_REQUIRED', 'WEFT_DB']) {
-    delete env[name];
-  }
-  return { ...env, ...extra };
-}
 
 /** `weft <args>` run to its end: exit code and both streams. */
-async function weft(args: string[], env: Record<string, string> = {}) {
-  const child = Bun.spawn([process.execPath, main, ...args], {
-    cwd: root,
-    env: cleanEnv(env),
-    stdout: 'pipe',
-    stderr: 'pipe',
-  });
-  const [code, stdout, stderr] = await Promise.all([
-    child.exited,
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-  ]);
-  return { code, stdout, stderr };
-}
-
-/**
- * A child's output, read to its end in the background (so nothing is lost after a kill), with
- * `until` to wait for some text to appear. (Breaking out of one branch of a `tee()` hangs in Bun.)
- */
-class Output {
-  text = '';
-  readonly ended: Promise<string>;
-  #done = false;
-  #changed = Promise.withResolvers<void>();
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.ended = (async () => {
-      const decoder = new TextDecoder();
-      for await (const chunk of stream) {
-        this.text += decoder.decode(chunk, { stream: true });
-        this.#notify();
-      }
-      this.#done = true;
-      this.#notify();
-      return this.text;
-    })();
-  }
-
-  /** The output so far, once `done` holds for it or the stream has ended. */
-  async until(done: (text: string) => boolean): Promise<string> {
-    while (!done(this.text) && !this.#done) await this.#changed.promise;
-    return this.text;
-  }
-
-  #notify(): void {
-    this.#changed.resolve();
-    this.#changed = Promise.withResolvers<void>();
-  }
+function weft(args: string[], env: Record<string, string> = {}) {
+  return finished(spawnWeft(args, env));
 }
 
 /** The status a server answers for `GET path` sent with this `Host` header (fetch cannot set it). */
