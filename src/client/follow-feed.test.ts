@@ -6,6 +6,7 @@
 import { describe, expect, test } from 'bun:test';
 import { WeftError } from '../core/errors.ts';
 import { HttpClient } from './http-client.ts';
+import { weftRejection } from '../testing/weft-rejection.ts';
 
 /** An answer of the scripted server: a response, or a network failure. */
 type Answer = Response | Error;
@@ -53,15 +54,6 @@ async function seqsOf(frames: AsyncIterable<{ seq: number }>): Promise<number[]>
   return seqs;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<WeftError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof WeftError)) throw new Error(`expected a WeftError, got ${String(error)}`);
-  return error;
-}
-
 const fast = { retryDelayMs: 1 };
 
 describe('following a feed', () => {
@@ -100,7 +92,7 @@ describe('following a feed', () => {
       [500, 'internal'],
     ] as const) {
       const { client, urls } = scripted([() => refusal(status, code)]);
-      const error = await rejection(seqsOf(client.events({ ...fast, after: 0 })));
+      const error = await weftRejection(seqsOf(client.events({ ...fast, after: 0 })));
       expect(error.code).toBe(code);
       expect(error.details?.status).toBe(status);
       expect(urls).toHaveLength(1);
@@ -109,9 +101,9 @@ describe('following a feed', () => {
 
   test('a 200 that is not an event stream, or a frame without a seq, is unexpected_response', async () => {
     const json = scripted([() => Response.json({ items: [] })]);
-    expect((await rejection(seqsOf(json.client.events(fast)))).code).toBe('unexpected_response');
+    expect((await weftRejection(seqsOf(json.client.events(fast)))).code).toBe('unexpected_response');
     const garbled = scripted([() => sse('event: watch\ndata: {"no":"seq"}\n\n')]);
-    expect((await rejection(seqsOf(garbled.client.watch('r', fast)))).code).toBe('unexpected_response');
+    expect((await weftRejection(seqsOf(garbled.client.watch('r', fast)))).code).toBe('unexpected_response');
   });
 
   test('the fleet feed treats `end` as a closed connection and reconnects; a run feed stops at it', async () => {

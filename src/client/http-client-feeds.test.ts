@@ -7,13 +7,13 @@
  * The runs wait for a `go` signal before each token, so a test decides when frames exist.
  */
 import { describe, expect, test } from 'bun:test';
-import { WeftError } from '../core/errors.ts';
 import { signal, workflow } from '../index.ts';
 import { handleRequest } from '../server/handler.ts';
 import { serve } from '../server/serve.ts';
 import { parsePrometheusText, sampleValue } from '../testing/prometheus-text.ts';
 import { testServers, type TestServer } from '../testing/test-servers.ts';
 import { HttpClient, type FetchFunction } from './index.ts';
+import { weftRejection } from '../testing/weft-rejection.ts';
 
 const go = signal<number>('go');
 
@@ -42,15 +42,6 @@ async function nextOf<T>(iterator: AsyncIterator<T>): Promise<T> {
   const result = await iterator.next();
   if (result.done === true) throw new Error('the feed ended early');
   return result.value;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<WeftError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof WeftError)) throw new Error(`expected a WeftError, got ${String(error)}`);
-  return error;
 }
 
 /** Starts a `chatty` run of `rounds` tokens and sends every `go` signal, so it completes. */
@@ -244,7 +235,7 @@ describe('HttpClient feeds against serve()', () => {
     const server = await start();
     const client = new HttpClient({ baseUrl: server.url });
     for (const feed of [client.watch('no-such-run'), client.stream('no-such-run')]) {
-      const error = await rejection(collect(feed));
+      const error = await weftRejection(collect(feed));
       expect(error.code).toBe('workflow_not_found');
       expect(error.details?.status).toBe(404);
     }
@@ -260,11 +251,11 @@ describe('HttpClient feeds against serve()', () => {
     expect((await collect(byHeader.watch(id, { after: 1 })))[0]?.seq).toBe(2);
 
     const anonymous = new HttpClient({ baseUrl: server.url });
-    const error = await rejection(collect(anonymous.watch(id)));
+    const error = await weftRejection(collect(anonymous.watch(id)));
     expect(error.code).toBe('unauthenticated');
     expect(error.details?.status).toBe(401);
     const wrong = new HttpClient({ baseUrl: server.url, credential: 'wrong' });
-    expect((await rejection(collect(wrong.events({ after: 0 })))).code).toBe('unauthenticated');
+    expect((await weftRejection(collect(wrong.events({ after: 0 })))).code).toBe('unauthenticated');
   });
 
   test('the feeds run in-process over handleRequest as the fetch function, and a break cancels the feed', async () => {

@@ -4,12 +4,12 @@
  * `WeftError`s with the server's code.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { WeftError } from '../core/errors.ts';
 import { Engine, signal, workflow } from '../index.ts';
 import { handleRequest } from '../server/handler.ts';
 import { serve, type WeftServer } from '../server/index.ts';
 import { MemoryStorage } from '../storage/memory/index.ts';
 import { getWorkflow, HttpClient, listWorkflows } from './index.ts';
+import { weftRejection } from '../testing/weft-rejection.ts';
 
 const approve = signal<{ by: string }>('approve');
 let gate = Promise.withResolvers<void>();
@@ -61,16 +61,6 @@ afterAll(async () => {
   await storage.close();
 });
 
-/** The rejection of `promise`, which must reject with a WeftError. */
-async function weftError(promise: Promise<unknown>): Promise<WeftError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof WeftError)) throw new Error(`expected a WeftError, got ${String(error)}`);
-  return error;
-}
-
 describe('HttpClient against serve()', () => {
   test('health answers ok', async () => {
     expect(await client.health()).toEqual({ status: 'ok' });
@@ -98,20 +88,20 @@ describe('HttpClient against serve()', () => {
 
   test('server errors reject with a WeftError carrying the same code and the HTTP status', async () => {
     await client.startWorkflow({ type: 'order', input: { amount: 1 }, id: 'dup' });
-    const duplicate = await weftError(client.startWorkflow({ type: 'order', input: { amount: 1 }, id: 'dup' }));
+    const duplicate = await weftRejection(client.startWorkflow({ type: 'order', input: { amount: 1 }, id: 'dup' }));
     expect(duplicate.code).toBe('workflow_already_exists');
     expect(duplicate.details?.status).toBe(409);
 
-    const missing = await weftError(client.getWorkflow({ id: 'nope' }));
+    const missing = await weftRejection(client.getWorkflow({ id: 'nope' }));
     expect(missing.code).toBe('workflow_not_found');
     expect(missing.details?.status).toBe(404);
 
     await client.startWorkflow({ type: 'broken', id: 'b-1' });
-    const failed = await weftError(client.workflowResult({ id: 'b-1' }));
+    const failed = await weftRejection(client.workflowResult({ id: 'b-1' }));
     expect(failed.code).toBe('workflow_failed');
     expect(failed.details?.status).toBe(422);
 
-    const unknownType = await weftError(client.startWorkflow({ type: 'no-such-type' }));
+    const unknownType = await weftRejection(client.startWorkflow({ type: 'no-such-type' }));
     expect(unknownType.code).toBe('workflow_type_not_registered');
   });
 
@@ -151,7 +141,7 @@ describe('HttpClient against serve()', () => {
     expect(await client.cancelWorkflow({ id: 'c-1' })).toBeNull();
     expect((await client.getWorkflow({ id: 'c-1' })).status).toBe('cancelled');
     expect(await client.deleteWorkflow({ id: 'c-1' })).toBeNull();
-    expect((await weftError(client.getWorkflow({ id: 'c-1' }))).code).toBe('workflow_not_found');
+    expect((await weftRejection(client.getWorkflow({ id: 'c-1' }))).code).toBe('workflow_not_found');
   });
 
   test('an update the run cannot take yet answers pending (202), and getUpdate reports it once applied', async () => {
@@ -193,7 +183,7 @@ describe('HttpClient against serve()', () => {
   });
 
   test('bad parameters the types allow are refused by the server as invalid_params', async () => {
-    const error = await weftError(client.listWorkflows({ limit: 5000 }));
+    const error = await weftRejection(client.listWorkflows({ limit: 5000 }));
     expect(error.code).toBe('invalid_params');
     expect(error.details?.status).toBe(400);
   });
@@ -227,7 +217,7 @@ describe('HttpClient with its own fetch', () => {
       fetch: async () =>
         new Response('<html>bad gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } }),
     });
-    const error = await weftError(proxy.health());
+    const error = await weftRejection(proxy.health());
     expect(error.code).toBe('unexpected_response');
     expect(error.details).toMatchObject({ status: 502, contentType: 'text/html' });
   });
@@ -238,7 +228,7 @@ describe('HttpClient with its own fetch', () => {
       baseUrl: 'http://weft.local',
       fetch: async () => (sent++, new Response(null, { status: 204 })),
     });
-    expect((await weftError(counting.getWorkflow({ id: '' }))).code).toBe('invalid_argument');
+    expect((await weftRejection(counting.getWorkflow({ id: '' }))).code).toBe('invalid_argument');
     expect(sent).toBe(0);
   });
 });
@@ -253,7 +243,7 @@ describe('HttpClient against a server with authentication', () => {
       new HttpClient({ baseUrl: secured.url }),
       new HttpClient({ baseUrl: secured.url, credential: 'wrong-key' }),
     ]) {
-      const error = await weftError(anonymous.listWorkflows());
+      const error = await weftRejection(anonymous.listWorkflows());
       expect(error.code).toBe('unauthenticated');
       expect(error.details).toMatchObject({ status: 401 });
     }
@@ -262,6 +252,6 @@ describe('HttpClient against a server with authentication', () => {
       credential: 'client-key',
       headers: { authorization: 'Bearer wrong-key' },
     });
-    expect((await weftError(overridden.listWorkflows())).code).toBe('unauthenticated');
+    expect((await weftRejection(overridden.listWorkflows())).code).toBe('unauthenticated');
   });
 });
