@@ -197,4 +197,28 @@ describe('MCP and auth', () => {
     });
     expect(hijack.status).toBe(404);
   });
+
+  test('a result wait and a quiet subscription outlive Bun’s 10 s idle timeout over a real socket', async () => {
+    const server = await start({ resultTimeoutMs: 20_000 });
+    await server.engine.start(order, { sku: 'slow', quantity: 1 }, { id: 'slow' });
+    await server.engine.start(order, { sku: 'quiet', quantity: 1 }, { id: 'quiet' });
+    const client = await connect(server.url);
+    const updates: string[] = [];
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
+      updates.push(notification.params.uri);
+    });
+    await client.subscribeResource({ uri: 'weft://workflows/quiet' });
+    // The POST answering this call and the session's GET stream both stay quiet for 12 s.
+    const result = client.callTool({ name: 'workflows_result', arguments: { id: 'slow' } }, undefined, {
+      timeout: 30_000,
+    });
+    await Bun.sleep(12_000);
+    await server.engine.signal('slow', approval, { approved: true });
+    await server.engine.signal('quiet', approval, { approved: true });
+    expect(((await result) as ToolText).structuredContent).toEqual({
+      result: { sku: 'slow', quantity: 1, approved: true },
+    });
+    while (updates.length === 0) await Bun.sleep(5);
+    expect(updates[0]).toBe('weft://workflows/quiet');
+  }, 40_000);
 });
