@@ -117,4 +117,28 @@ describe('weft/deterministic-workflows', () => {
     );
     expect(define.filter(({ rule }) => rule === 'weft/deterministic-workflows')).toHaveLength(1);
   }, 60_000);
+
+  test('loads and reports under Node, where users run ESLint', async () => {
+    const script = `
+      import { ESLint } from 'eslint';
+      import weft from '@lostgradient/weft/eslint';
+      const eslint = new ESLint({ overrideConfigFile: true, overrideConfig: [{ files: ['**/*.js'], ...weft.configs.recommended }] });
+      const [result] = await eslint.lintText(process.argv[1], { filePath: 'workflows.js' });
+      console.log(JSON.stringify(result.messages.map((m) => [m.line, m.ruleId])));
+    `;
+    const code =
+      "workflow({ name: 'w' })\n  .activities({ a: async () => Date.now() })\n  .execute(async function* () {\n    return Math.random();\n  });\n";
+    const node = Bun.spawn(['node', '--input-type=module', '-e', script, code], {
+      cwd: root,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    const [exit, out, err] = await Promise.all([
+      node.exited,
+      new Response(node.stdout).text(),
+      new Response(node.stderr).text(),
+    ]);
+    expect({ exit, err }).toEqual({ exit: 0, err: '' });
+    expect(JSON.parse(out)).toEqual([[4, 'weft/deterministic-workflows']]);
+  });
 });
