@@ -55,10 +55,6 @@ export class McpSessions {
     this.#now = now;
   }
 
-  get size(): number {
-    return this.#sessions.size;
-  }
-
   /** Answers one request to `/api/mcp`. */
   async handle(call: McpRequest): Promise<Response> {
     const { request } = call;

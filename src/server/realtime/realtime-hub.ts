@@ -106,11 +106,6 @@ export class RealtimeHub {
     return () => this.#open.delete(connection);
   }
 
-  /** Connections open now. */
-  get openConnections(): number {
-    return this.#open.size;
-  }
-
   /** Ends every open connection (server stop): sockets get 1001, SSE streams end. */
   shutdown(): void {
     for (const connection of [...this.#open]) connection.shutdown();
