@@ -16,6 +16,7 @@
  */
 import { InvalidCursorError } from '../core/errors.ts';
 import type { RunKey, RunQuery } from '../storage/storage.ts';
+import { decodeBase64Url, encodeBase64Url } from '../core/base64url.ts';
 
 /** The cursor format this engine writes; a cursor of another version is refused. */
 const VERSION = 1;
@@ -27,9 +28,7 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 export function encodeCursor(key: RunKey, query: RunQuery): string {
   const body: [number, number, string, number] = [VERSION, key.createdAt, key.id, filterCheck(query)];
   const text = JSON.stringify([...body, sum(JSON.stringify(body))]);
-  let binary = '';
-  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+  return encodeBase64Url(text);
 }
 
 /** The key `cursor` continues after; throws `InvalidCursorError` unless it is a cursor of `query`. */
@@ -42,11 +41,11 @@ export function decodeCursor(cursor: unknown, query: RunQuery): RunKey {
   ) {
     throw refused('is not a cursor');
   }
+  const text = decodeBase64Url(cursor);
+  if (text === undefined) throw refused('is not a cursor');
   let parsed: unknown;
   try {
-    const binary = atob(cursor.replaceAll('-', '+').replaceAll('_', '/'));
-    const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    parsed = JSON.parse(text);
   } catch {
     throw refused('is not a cursor');
   }

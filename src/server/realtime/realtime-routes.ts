@@ -13,6 +13,7 @@
  * never echoed or logged.
  */
 import type { Engine } from '../../engine/engine.ts';
+import { decodeBase64Url } from '../../core/base64url.ts';
 import { Scope } from '../../protocol/operation-spec.ts';
 import { Subprotocol } from '../../protocol/realtime.ts';
 import type { OperationContext } from '../catalog.ts';
@@ -204,14 +205,4 @@ function credentialRequest(request: Request): Request {
   const headers = new Headers(request.headers);
   headers.set('authorization', `Bearer ${credential ?? offer}`);
   return new Request(request.url, { method: request.method, headers });
-}
-
-function decodeBase64Url(text: string): string | undefined {
-  if (!/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
-  try {
-    const binary = atob(text.replaceAll('-', '+').replaceAll('_', '/'));
-    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
-  } catch {
-    return undefined;
-  }
 }
